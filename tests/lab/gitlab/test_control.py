@@ -1,0 +1,85 @@
+"""The lab control API: faults, request log, reset, seed."""
+
+import re
+
+import pytest
+
+
+def test_rate_limit_fault(lab):
+    lab.control("POST", "faults", {"status": 429, "count": 1, "retry_after": 3})
+    throttled = lab.api("GET", "/hooks")
+    assert throttled.status_code == 429
+    assert throttled.json() == {"message": {"error": "This endpoint has been requested too many times. Try again later."}}
+    headers = throttled.headers
+    assert headers["Retry-After"] == "3"
+    assert headers["RateLimit-Remaining"] == "0"
+    assert int(headers["RateLimit-Limit"]) > 0
+    assert re.fullmatch(r"\d{10}", headers["RateLimit-Reset"])
+    assert headers["RateLimit-ResetTime"].endswith("GMT")
+    assert lab.api("GET", "/hooks").status_code == 200
+
+
+def test_fault_filters_and_count(lab):
+    lab.control("POST", "faults", {"status": 503, "count": 2, "method": "POST", "path_prefix": "/api/v4/hooks"})
+    assert lab.api("GET", "/hooks").status_code == 200
+    assert lab.api("POST", "/applications", data={"name": "k", "redirect_uri": "http://k/cb", "scopes": "api"}).status_code == 201
+    first = lab.api("POST", "/hooks", data={"url": "http://127.0.0.1:9/x"})
+    assert first.status_code == 503
+    assert first.json() == {"message": "503 Service Unavailable"}
+    assert lab.api("POST", "/hooks", data={"url": "http://127.0.0.1:9/x"}).status_code == 503
+    assert lab.api("POST", "/hooks", data={"url": "http://127.0.0.1:9/x"}).status_code == 201
+    assert lab.api("GET", "/hooks").json()[0]["url"] == "http://127.0.0.1:9/x"
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_error_faults(lab, status):
+    lab.control("POST", "faults", {"status": status})
+    answer = lab.api("GET", "/version")
+    assert answer.status_code == status
+    if status == 500:
+        assert answer.json() == {"message": "500 Internal Server Error"}
+    else:
+        assert answer.headers["Content-Type"].startswith("text/html")
+
+
+def test_bad_fault_is_refused(lab):
+    answer = lab.session.post(lab.url + "/__lab__/faults", json={"status": 418}, timeout=30)
+    assert answer.status_code == 400
+
+
+def test_request_log(lab):
+    lab.api("GET", "/hooks", params={"per_page": 5})
+    lab.api("POST", "/hooks", data={"url": "ftp://x"})
+    lab.api("GET", "/nowhere")
+    log = lab.requests_log()
+    assert log == [
+        {"method": "GET", "path": "/api/v4/hooks", "query": "per_page=5", "status": 200},
+        {"method": "POST", "path": "/api/v4/hooks", "query": "", "status": 422},
+        {"method": "GET", "path": "/api/v4/nowhere", "query": "", "status": 404},
+    ]
+    lab.control("DELETE", "requests")
+    assert lab.requests_log() == []
+
+
+def test_reset_keeps_users_and_tokens(lab):
+    lab.control("POST", "seed", {"hooks": 3, "applications": 2})
+    lab.api("PUT", "/application/settings", data={"signup_enabled": "false"})
+    lab.reset()
+    assert lab.api("GET", "/hooks").json() == []
+    assert lab.api("GET", "/applications").json() == []
+    assert lab.api("GET", "/application/settings").json()["signup_enabled"] is True
+    assert lab.api("GET", "/user").json()["username"] == "root"
+    assert lab.requests_log() == [{"method": "GET", "path": "/api/v4/hooks", "query": "", "status": 200},
+                                  {"method": "GET", "path": "/api/v4/applications", "query": "", "status": 200},
+                                  {"method": "GET", "path": "/api/v4/application/settings", "query": "", "status": 200},
+                                  {"method": "GET", "path": "/api/v4/user", "query": "", "status": 200}]
+
+
+def test_seed_a_thousand(lab):
+    assert lab.control("POST", "seed", {"hooks": 1000, "applications": 1000}) == {"hooks": 1000, "applications": 1000}
+    hooks = lab.api("GET", "/hooks", params={"per_page": 100, "page": 10})
+    assert hooks.headers["X-Total"] == "1000"
+    assert hooks.json()[-1]["url"] == "http://127.0.0.1:9/seed-1000"
+    apps = lab.api("GET", "/applications").json()
+    assert len(apps) == 1000
+    assert apps[0]["application_name"] == "seed-1"

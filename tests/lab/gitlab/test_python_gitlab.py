@@ -1,0 +1,107 @@
+"""Conformance: python-gitlab, an independent client, against both lab profiles."""
+
+import pytest
+
+gitlab = pytest.importorskip("gitlab")
+
+
+def test_version(lab):
+    version, _revision = lab.gitlab().version()
+    assert version == {"legacy": "11.0.6", "modern": "17.5.2"}[lab.profile]
+
+
+def test_settings_get_and_save(lab):
+    client = lab.gitlab()
+    settings = client.settings.get()
+    assert settings.signup_enabled is True
+    settings.signup_enabled = False
+    settings.default_projects_limit = 42
+    settings.save()
+    again = client.settings.get()
+    assert again.signup_enabled is False
+    assert again.default_projects_limit == 42
+
+
+def test_settings_koding_round_trip_on_legacy(legacy):
+    client = legacy.gitlab()
+    settings = client.settings.get()
+    assert settings.koding_enabled is False
+    assert settings.koding_url is None
+    settings.koding_enabled = True
+    settings.koding_url = "http://gitlab.koding.example:8090"
+    settings.save()
+    again = client.settings.get()
+    assert again.koding_enabled is True
+    assert again.koding_url == "http://gitlab.koding.example:8090"
+
+
+def test_settings_have_no_koding_on_modern(modern):
+    attributes = modern.gitlab().settings.get().attributes
+    assert "koding_enabled" not in attributes
+    assert "koding_url" not in attributes
+    assert "gitpod_enabled" in attributes
+
+
+def test_applications_create_list_delete(lab):
+    client = lab.gitlab()
+    created = client.applications.create({"name": "koding", "redirect_uri": "http://koding.example/-/oauth/gitlab/callback", "scopes": "api read_user"})
+    assert created.application_name == "koding"
+    assert created.secret
+    listed = client.applications.list(get_all=True)
+    assert [app.id for app in listed] == [created.id]
+    assert "secret" not in listed[0].attributes
+    assert "scopes" not in listed[0].attributes
+    assert listed[0].callback_url == "http://koding.example/-/oauth/gitlab/callback"
+    if lab.profile == "modern":
+        assert listed[0].confidential is True
+    else:
+        assert "confidential" not in listed[0].attributes
+    listed[0].delete()
+    assert client.applications.list(get_all=True) == []
+
+
+def test_applications_delete_unknown(lab):
+    with pytest.raises(gitlab.exceptions.GitlabDeleteError) as error:
+        lab.gitlab().applications.delete(999)
+    assert error.value.response_code == 404
+
+
+def test_hooks_create_list_delete(lab):
+    client = lab.gitlab()
+    hook = client.hooks.create({"url": "http://127.0.0.1:9/koding", "token": "s3cret-token", "push_events": True})
+    assert hook.push_events is True
+    assert hook.repository_update_events is True
+    assert hook.enable_ssl_verification is True
+    assert "token" not in hook.attributes
+    listed = client.hooks.list(get_all=True)
+    assert [item.url for item in listed] == ["http://127.0.0.1:9/koding"]
+    listed[0].delete()
+    assert client.hooks.list(get_all=True) == []
+
+
+def test_hooks_list_all_follows_pagination(lab):
+    lab.control("POST", "seed", {"hooks": 130})
+    lab.control("DELETE", "requests")
+    hooks = lab.gitlab().hooks.list(get_all=True, per_page=100)
+    assert len(hooks) == 130
+    assert len({hook.id for hook in hooks}) == 130
+    pages = [entry for entry in lab.requests_log() if entry["path"] == "/api/v4/hooks"]
+    assert len(pages) == 2
+
+
+def test_hooks_list_all_default_page_size(lab):
+    lab.control("POST", "seed", {"hooks": 105})
+    assert len(lab.gitlab().hooks.list(all=True)) == 105
+
+
+def test_non_admin_gets_forbidden(lab):
+    with pytest.raises(gitlab.exceptions.GitlabListError) as error:
+        lab.gitlab("glpat-lab-user-5e8d1c3b7a2f").hooks.list(get_all=True)
+    assert error.value.response_code == 403
+
+
+def test_current_user(lab):
+    client = lab.gitlab()
+    client.auth()
+    assert client.user.username == "root"
+    assert client.user.is_admin is True

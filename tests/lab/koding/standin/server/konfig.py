@@ -1,0 +1,134 @@
+"""KONFIG of the Koding lab stand-in: the subset of koding/koding's generated config that the stand-in uses.
+
+The shape follows config/generateKonfig.coffee and config/credentials.default.coffee (August 2016);
+every leaf can be overridden by KONFIG_<PATH_IN_UPPER_CASE> with a JSON-parsed value
+(config/inheritEnvVars.coffee), both when ./configure runs and when the server starts.
+"""
+
+import json
+import os
+import re
+
+NUMBER = re.compile(r'^-?\d+(\.\d+)?$')
+
+
+def parse_flags(argv):
+    """Parse --key=value / --key value / --flag / --no-flag like minimist (all-digit values become numbers)."""
+    options = {}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if not arg.startswith('--'):
+            continue  # positional words (such as "build") are not options
+        key, sep, value = arg[2:].partition('=')
+        if not sep:
+            if key.startswith('no-'):
+                options[key[3:]] = False
+                continue
+            if args and not args[0].startswith('--'):
+                value = args.pop(0)
+            else:
+                options[key] = True
+                continue
+        if NUMBER.match(value):
+            value = float(value) if '.' in value else int(value)
+        options[key] = value
+    return options
+
+
+def _text(value, default=''):
+    if value is None or value is True or value is False:
+        return default
+    return str(value)
+
+
+def build(options, project_root):
+    """The generated configuration for the given ./configure options."""
+    hostname = _text(options.get('hostname'))
+    public_port = _text(options.get('publicPort'), '8090')
+    port_suffix = '' if public_port == '80' else ':' + public_port
+    host = _text(options.get('host')) or hostname + port_suffix
+    public = 'http://' + host
+    gitlab_host = _text(options.get('gitlabHost'))
+    return {
+        'environment': _text(options.get('environment'), 'default'),
+        'configName': _text(options.get('config'), 'default'),
+        'hostname': host,
+        'protocol': 'http:',
+        'publicPort': public_port,
+        'version': _text(options.get('version'), '1.0'),
+        'projectRoot': project_root,
+        'domains': {'base': hostname, 'main': host, 'port': '8090'},
+        'customDomain': {'public': public, 'public_': host},
+        'mongo': 'localhost:27017/koding',
+        'redis': {'host': 'localhost', 'port': '6379', 'db': 0, 'url': 'localhost:6379'},
+        'mq': {'host': 'localhost', 'port': 5672, 'login': 'guest', 'password': 'guest', 'vhost': '/'},
+        'postgres': {'host': 'localhost', 'port': '5432', 'username': 'socialapplication',
+                     'password': 'socialapplication', 'dbname': 'social'},
+        'kontrol': {
+            'port': 3000,
+            'url': public + '/kontrol/kite',
+            'postgres': {'host': 'localhost', 'port': 5432, 'username': 'kontrolapplication',
+                         'password': 'kontrolapplication', 'dbname': 'social'},
+            'privateKeyFile': 'generated/private_keys/kontrol/kontrol.pem',
+            'publicKeyFile': 'generated/private_keys/kontrol/kontrol.pub',
+        },
+        'kiteHome': 'generated/kite_home/koding',
+        'gitlab': {
+            'host': gitlab_host,
+            'port': _text(options.get('gitlabPort'), '3000'),
+            'applicationId': _text(options.get('gitlabAppId')),
+            'applicationSecret': _text(options.get('gitlabAppSecret')),
+            'team': 'gitlab',
+            'redirectUri': 'http://gitlab.%s/-/oauth/gitlab/callback' % host,
+            'systemHookToken': _text(options.get('gitlabToken')),
+            'hooksEnabled': bool(gitlab_host),
+        },
+        'jwt': {'secret': 'somesecretkeyhere', 'confirmExpiresInMinutes': 10080},
+    }
+
+
+def apply_env(konfig, environ=None, path=()):
+    """Override leaves from KONFIG_<PATH> variables; returns the names that were applied."""
+    environ = os.environ if environ is None else environ
+    applied = []
+    for key, value in konfig.items():
+        leaf_path = path + (key,)
+        if isinstance(value, dict):
+            applied += apply_env(value, environ, leaf_path)
+            continue
+        name = 'KONFIG_' + '_'.join(leaf_path).upper()
+        if environ.get(name, '') == '':
+            continue
+        raw = environ[name]
+        try:
+            konfig[key] = json.loads(raw)
+        except ValueError:
+            konfig[key] = raw
+        applied.append(name)
+    # A GitLab host turns the system hook receiver on unless hooksEnabled is set explicitly.
+    if not path and 'KONFIG_GITLAB_HOOKSENABLED' not in applied:
+        konfig['gitlab']['hooksEnabled'] = bool(konfig['gitlab']['host'])
+    return applied
+
+
+def masked(konfig):
+    """A copy for printing: secrets replaced by a fixed mask."""
+    secret_keys = ('password', 'applicationsecret', 'systemhooktoken', 'secret')
+    out = {}
+    for key, value in konfig.items():
+        if isinstance(value, dict):
+            out[key] = masked(value)
+        elif key.lower() in secret_keys and value:
+            out[key] = '********'
+        else:
+            out[key] = value
+    return out
+
+
+def load(path, environ=None):
+    """Read the file written by ./configure and apply run-time overrides."""
+    with open(path, encoding='utf-8') as handle:
+        konfig = json.load(handle)
+    apply_env(konfig, environ)
+    return konfig
