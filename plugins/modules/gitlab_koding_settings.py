@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gitlab_koding_settings
+short_description: Manage GitLab's Koding integration settings
+version_added: 0.1.0
+description:
+  - Enables or disables GitLab's Koding integration (Admin Area, Settings, "Enable Koding") and sets the Koding URL,
+    through C(GET) and C(PUT /application/settings).
+  - GitLab added the integration in 8.11, deprecated it in 10.0 and removed the C(koding_enabled) and C(koding_url)
+    settings in 11.x. Whether an instance still has them is detected only by the presence of C(koding_enabled) in
+    its settings, never from its version.
+  - On a GitLab without the settings, asking to enable the integration fails with a message naming the instance's
+    version, and asking to disable it succeeds without a change (RV(supported=false)).
+  - If neither O(koding_enabled) nor O(koding_url) is given, the module only reads the settings.
+author:
+  - koding.gitlab maintainers (@koding-gitlab)
+extends_documentation_fragment:
+  - koding.gitlab.gitlab_api
+  - koding.gitlab.attributes
+  - koding.gitlab.attributes.actiongroup_gitlab
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode only C(GET) requests are sent.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  koding_enabled:
+    description:
+      - Whether GitLab shows the Koding integration.
+      - V(true) requires O(koding_url); GitLab needs the URL whenever the integration is enabled, so it is always sent
+        along.
+    type: bool
+  koding_url:
+    description:
+      - The URL of the Koding team GitLab links to, for example V(http://gitlab.koding.example.com:8090) for the
+        default team C(gitlab).
+      - It must be an C(http://) or C(https://) URL with a host name; it is checked before any request is sent.
+      - Compared with GitLab's stored value as an exact string.
+    type: str
+seealso:
+  - name: GitLab application settings API
+    description: The API this module uses.
+    link: https://docs.gitlab.com/ee/api/settings.html
+"""
+
+EXAMPLES = r"""
+- name: Point GitLab at the Koding team and enable the integration
+  koding.gitlab.gitlab_koding_settings:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_admin_token }}"
+    koding_enabled: true
+    koding_url: http://gitlab.koding.example.com:8090
+  delegate_to: localhost
+
+- name: Disable the integration (succeeds without a change on a GitLab that no longer has it)
+  koding.gitlab.gitlab_koding_settings:
+    koding_enabled: false
+  delegate_to: localhost
+
+- name: Only read the settings (GITLAB_URL and GITLAB_API_TOKEN come from the environment)
+  koding.gitlab.gitlab_koding_settings:
+  register: koding_settings
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+settings:
+  description:
+    - The Koding settings after the run (predicted in check mode).
+    - When RV(supported) is V(false), RV(settings.koding_enabled) is V(false) and RV(settings.koding_url) is V(null).
+  returned: success
+  type: dict
+  contains:
+    koding_enabled:
+      description: Whether the integration is enabled.
+      type: bool
+      sample: true
+    koding_url:
+      description: The Koding URL GitLab links to.
+      type: str
+      sample: http://gitlab.koding.example.com:8090
+supported:
+  description: Whether this GitLab still has the Koding settings.
+  returned: success
+  type: bool
+  sample: true
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
+    GITLAB_API_MUTUALLY_EXCLUSIVE,
+    GitlabApiError,
+    create_client,
+    fail_api,
+    gitlab_api_argument_spec,
+    validate_http_url,
+)
+
+SETTINGS_PATH = '/application/settings'
+
+
+def koding_view(settings):
+    return dict(koding_enabled=settings.get('koding_enabled'), koding_url=settings.get('koding_url'))
+
+
+def wanted_changes(current, koding_enabled, koding_url):
+    """The parameters to PUT, or {} when the settings already match."""
+    changes = {}
+    if koding_enabled is not None and koding_enabled != current['koding_enabled']:
+        changes['koding_enabled'] = koding_enabled
+    if koding_url is not None and koding_url != current['koding_url']:
+        changes['koding_url'] = koding_url
+    if changes and koding_enabled:
+        # GitLab answers 400 "koding_url is missing" when koding_enabled=true comes without the URL.
+        changes['koding_enabled'] = True
+        changes['koding_url'] = koding_url
+    return changes
+
+
+def run_unsupported(module, client, koding_enabled, koding_url):
+    if koding_enabled:
+        module.fail_json(
+            msg='GitLab %s has no Koding settings (koding_enabled is absent from GET %s): GitLab deprecated the Koding '
+                'integration in 10.0 and removed its settings in 11.x. Use a GitLab that still has them, or set '
+                'koding_enabled=false.' % (client.version(), SETTINGS_PATH),
+            supported=False)
+    warnings = []
+    if koding_url is not None:
+        warnings.append('koding_url was ignored: this GitLab has no Koding settings.')
+    module.exit_json(changed=False, supported=False, settings=dict(koding_enabled=False, koding_url=None),
+                     warnings=warnings)
+
+
+def main():
+    argument_spec = gitlab_api_argument_spec()
+    argument_spec.update(
+        koding_enabled=dict(type='bool'),
+        koding_url=dict(type='str'),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=GITLAB_API_MUTUALLY_EXCLUSIVE,
+        required_if=[('koding_enabled', True, ['koding_url'])],
+        supports_check_mode=True,
+    )
+    koding_enabled = module.params['koding_enabled']
+    koding_url = module.params['koding_url']
+    if koding_url is not None:
+        error = validate_http_url(koding_url, 'koding_url')
+        if error:
+            module.fail_json(msg=error)
+
+    client = create_client(module)
+    try:
+        settings = client.get(SETTINGS_PATH) or {}
+        if 'koding_enabled' not in settings:
+            run_unsupported(module, client, koding_enabled, koding_url)
+
+        before = koding_view(settings)
+        changes = wanted_changes(before, koding_enabled, koding_url)
+        after = dict(before, **changes)
+        if changes and not module.check_mode:
+            after = koding_view(client.put(SETTINGS_PATH, data=changes) or {})
+    except GitlabApiError as error:
+        fail_api(module, error)
+
+    result = dict(changed=bool(changes), supported=True, settings=after)
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,273 @@
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Test doubles: a requests.Session stand-in and a small in-memory GitLab, plus a module runner."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+
+from unittest import mock
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from ansible.module_utils import basic
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        serialized = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', serialized):
+            yield
+
+ADMIN_TOKEN = 'glpat-unit-admin-0123456789'
+USER_TOKEN = 'glpat-unit-user-9876543210'
+BASE = 'http://gitlab.test/api/v4'
+
+
+def make_response(status, body=None, headers=None, text=None):
+    response = requests.Response()
+    response.status_code = status
+    if text is not None:
+        response._content = text.encode()
+    elif body is not None:
+        response._content = json.dumps(body).encode()
+        response.headers['Content-Type'] = 'application/json'
+    else:
+        response._content = b''
+    response.headers.update(headers or {})
+    return response
+
+
+class FakeSession(object):
+    """Answers requests from a handler(method, path, params, data, headers) and records them."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.headers = {}
+        self.verify = True
+        self.calls = []
+        self.closed = False
+
+    def request(self, method, url, params=None, json=None, timeout=None):  # pylint: disable=redefined-outer-name
+        assert url.startswith(BASE), url
+        path = url[len(BASE):]
+        self.calls.append(dict(method=method, path=path, params=dict(params or {}), data=json, timeout=timeout))
+        answer = self.handler(method, path, dict(params or {}), json, self.headers)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def close(self):
+        self.closed = True
+
+    def writes(self):
+        return [call for call in self.calls if call['method'] != 'GET']
+
+
+class ScriptedSession(FakeSession):
+    """Plays back a list of responses/exceptions, one per request."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        super(ScriptedSession, self).__init__(lambda *args: self.answers.pop(0))
+
+
+class FakeGitLab(object):
+    """Just enough of GitLab's API v4 for the modules, in two flavours: legacy (11.0) and modern (17.5)."""
+
+    def __init__(self, profile='modern'):
+        self.profile = profile
+        self.version = '11.0.6' if profile == 'legacy' else '17.5.2'
+        self.settings = dict(signup_enabled=True, gitpod_enabled=False)
+        if profile == 'legacy':
+            self.settings.update(koding_enabled=False, koding_url=None)
+        self.apps = []
+        self.hooks = []
+        self.next_id = 1
+        self.list_apps_supported = True
+        self.forbid = False
+
+    def _id(self):
+        self.next_id += 1
+        return self.next_id
+
+    def add_app(self, name, callback_url, confidential=True):
+        app = dict(id=self._id(), application_id='appid-%d' % self.next_id, application_name=name,
+                   callback_url=callback_url, secret='gloas-secret-%d' % self.next_id, scopes='api')
+        if self.profile == 'modern':
+            app['confidential'] = confidential
+        self.apps.append(app)
+        return app
+
+    def add_hook(self, url, token=None, **flags):
+        hook = dict(id=self._id(), url=url, created_at='2024-01-01T00:00:00Z', push_events=False, tag_push_events=False,
+                    merge_requests_events=False, repository_update_events=True, enable_ssl_verification=True)
+        if self.profile == 'modern':
+            hook.update(name='', description='')
+        hook.update(flags)
+        self.hooks.append(dict(hook, _token=token))
+        return hook
+
+    @staticmethod
+    def public_app(app, with_secret=False):
+        shown = dict((k, v) for k, v in app.items() if k not in ('secret', 'scopes'))
+        if with_secret:
+            shown['secret'] = app['secret']
+        return shown
+
+    @staticmethod
+    def public_hook(hook):
+        return dict((k, v) for k, v in hook.items() if k != '_token')
+
+    def __call__(self, method, path, params, data, headers):
+        token = headers.get('PRIVATE-TOKEN') or headers.get('Authorization', '').replace('Bearer ', '')
+        if token not in (ADMIN_TOKEN, USER_TOKEN):
+            return make_response(401, {'message': '401 Unauthorized'})
+        if token != ADMIN_TOKEN or self.forbid:
+            return make_response(403, {'message': '403 Forbidden'})
+        data = data or {}
+        route = '%s %s' % (method, re.sub(r'/\d+', '/:id', path))
+        handler = {
+            'GET /version': lambda: make_response(200, dict(version=self.version, revision='abc')),
+            'GET /application/settings': lambda: make_response(200, self.settings),
+            'PUT /application/settings': lambda: self.put_settings(data),
+            'GET /applications': self.list_apps,
+            'POST /applications': lambda: self.create_app(data),
+            'DELETE /applications/:id': lambda: self.delete(self.apps, path, 'Application'),
+            'POST /applications/:id/renew-secret': lambda: self.renew(path),
+            'GET /hooks': lambda: self.list_hooks(params),
+            'POST /hooks': lambda: self.create_hook(data),
+            'PUT /hooks/:id': lambda: self.update_hook(path, data),
+            'DELETE /hooks/:id': lambda: self.delete(self.hooks, path, 'Hook'),
+        }.get(route)
+        if route == 'GET /hooks/:id':
+            raise AssertionError('GET /hooks/:id must never be sent (fires a test event before GitLab 14.9)')
+        if handler is None:
+            return make_response(404, {'error': '404 Not Found'})
+        return handler()
+
+    def put_settings(self, data):
+        known = dict((k, v) for k, v in data.items() if k in self.settings)
+        if not known:
+            return make_response(400, {'error': 'koding_enabled, koding_url are missing, at least one parameter must be provided'})
+        if known.get('koding_enabled') and not data.get('koding_url'):
+            return make_response(400, {'error': 'koding_url is missing'})
+        self.settings.update(known)
+        return make_response(200, self.settings)
+
+    def list_apps(self):
+        if not self.list_apps_supported:
+            return make_response(405, {'error': '405 Not Allowed'})
+        return make_response(200, [self.public_app(app) for app in self.apps])
+
+    def create_app(self, data):
+        if not data.get('scopes'):
+            return make_response(400, {'error': 'scopes is empty'})
+        app = self.add_app(data['name'], data['redirect_uri'], data.get('confidential', True))
+        app['scopes'] = data['scopes']
+        created = self.public_app(app, with_secret=True)
+        if self.profile == 'legacy':
+            del created['id']
+        return make_response(201, created)
+
+    def renew(self, path):
+        if self.profile == 'legacy':
+            return make_response(404, {'error': '404 Not Found'})
+        app = self.find(self.apps, path)
+        if app is None:
+            return make_response(404, {'message': '404 Application Not Found'})
+        app['secret'] = 'gloas-renewed-%d' % self._id()
+        return make_response(201, self.public_app(app, with_secret=True))
+
+    def list_hooks(self, params):
+        page = int(params.get('page', 1))
+        per_page = int(params.get('per_page', 20))
+        chunk = self.hooks[(page - 1) * per_page:page * per_page]
+        headers = {}
+        if page * per_page < len(self.hooks):
+            query = urlencode(dict(page=page + 1, per_page=per_page))
+            headers['Link'] = '<https://gitlab.elsewhere/api/v4/hooks?%s>; rel="next"' % query
+            headers['X-Next-Page'] = str(page + 1)
+        return make_response(200, [self.public_hook(hook) for hook in chunk], headers)
+
+    def create_hook(self, data):
+        fields = dict((k, v) for k, v in data.items() if k not in ('url', 'token'))
+        if self.profile == 'legacy':
+            fields.pop('name', None)
+            fields.pop('description', None)
+        hook = self.add_hook(data['url'], data.get('token'), **fields)
+        return make_response(201, hook)
+
+    def update_hook(self, path, data):
+        if self.profile == 'legacy':
+            return make_response(405, {'error': '405 Not Allowed'})
+        hook = self.find(self.hooks, path)
+        if hook is None:
+            return make_response(404, {'message': '404 Not Found'})
+        for key, value in data.items():
+            hook['_token' if key == 'token' else key] = value
+        return make_response(200, self.public_hook(hook))
+
+    @staticmethod
+    def find(items, path):
+        wanted = int(re.findall(r'/(\d+)', path)[0])
+        for item in items:
+            if item['id'] == wanted:
+                return item
+        return None
+
+    def delete(self, items, path, thing):
+        item = self.find(items, path)
+        if item is None:
+            return make_response(404, {'message': '404 %s Not Found' % thing})
+        items.remove(item)
+        return make_response(204)
+
+
+class ModuleExit(Exception):
+    def __init__(self, result):
+        super(ModuleExit, self).__init__(result)
+        self.result = result
+
+
+class ModuleFail(ModuleExit):
+    pass
+
+
+def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
+    kwargs.setdefault('changed', False)
+    raise ModuleExit(kwargs)
+
+
+def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
+    kwargs['msg'] = msg
+    kwargs['failed'] = True
+    raise ModuleFail(kwargs)
+
+
+def run_module(main, args, session, check_mode=False, diff=False, expect_fail=False, connection=True):
+    """Run a module's main() with args against a fake session; return the result dict."""
+    args = dict(args)
+    if connection:
+        args.setdefault('api_url', 'http://gitlab.test')
+        args.setdefault('api_token', ADMIN_TOKEN)
+    args['_ansible_check_mode'] = check_mode
+    args['_ansible_diff'] = diff
+    with patch_module_args(args), \
+            mock.patch.object(_gitlab_api.requests, 'Session', return_value=session), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
+        with pytest.raises(ModuleExit) as caught:
+            main()
+    result = caught.value.result
+    assert isinstance(caught.value, ModuleFail) == expect_fail, result
+    return result

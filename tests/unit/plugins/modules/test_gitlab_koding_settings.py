@@ -1,0 +1,143 @@
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.koding.gitlab.plugins.modules import gitlab_koding_settings
+from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import (
+    ADMIN_TOKEN,
+    USER_TOKEN,
+    FakeGitLab,
+    FakeSession,
+    run_module,
+)
+
+KODING_URL = 'http://gitlab.koding.test:8090'
+ENABLE = dict(koding_enabled=True, koding_url=KODING_URL)
+
+
+def run(gitlab, args, **kwargs):
+    session = FakeSession(gitlab)
+    result = run_module(gitlab_koding_settings.main, args, session, **kwargs)
+    return result, session
+
+
+def test_enable_then_no_op():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, ENABLE, diff=True)
+    assert result['changed'] and result['supported']
+    assert result['settings'] == ENABLE
+    assert session.writes()[0]['data'] == ENABLE
+    assert result['diff'] == dict(before=dict(koding_enabled=False, koding_url=None), after=ENABLE)
+    assert gitlab.settings['koding_enabled'] is True
+
+    result, session = run(gitlab, ENABLE)
+    assert not result['changed']
+    assert len(session.calls) == 1 and session.calls[0]['method'] == 'GET'
+
+
+def test_check_mode_sends_no_write():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, ENABLE, check_mode=True, diff=True)
+    assert result['changed'] and result['settings'] == ENABLE
+    assert session.writes() == []
+    assert gitlab.settings['koding_enabled'] is False
+
+
+def test_url_change_while_enabled_sends_both():
+    gitlab = FakeGitLab('legacy')
+    gitlab.settings.update(ENABLE)
+    result, session = run(gitlab, dict(koding_enabled=True, koding_url='https://other.test'))
+    assert result['changed']
+    assert session.writes()[0]['data'] == dict(koding_enabled=True, koding_url='https://other.test')
+
+
+def test_disable():
+    gitlab = FakeGitLab('legacy')
+    gitlab.settings.update(ENABLE)
+    result, session = run(gitlab, dict(koding_enabled=False))
+    assert result['changed'] and result['settings'] == dict(koding_enabled=False, koding_url=KODING_URL)
+    assert session.writes()[0]['data'] == dict(koding_enabled=False)
+
+
+def test_enable_without_url_fails_before_any_request():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, dict(koding_enabled=True), expect_fail=True)
+    assert 'koding_url' in result['msg']
+    assert session.calls == []
+
+
+def test_bad_url_fails_before_any_request():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, dict(koding_enabled=True, koding_url='koding.test:8090'), expect_fail=True)
+    assert 'koding_url' in result['msg'] and session.calls == []
+    result, session = run(gitlab, dict(api_url='gitlab.test', koding_enabled=False), expect_fail=True)
+    assert 'api_url' in result['msg'] and session.calls == []
+
+
+def test_modern_gitlab_enable_fails_naming_version():
+    gitlab = FakeGitLab('modern')
+    result, session = run(gitlab, ENABLE, expect_fail=True)
+    assert '17.5.2' in result['msg'] and '10.0' in result['msg'] and '11.' in result['msg']
+    assert result['supported'] is False
+    assert session.writes() == []
+
+
+def test_modern_gitlab_disable_is_a_no_op():
+    gitlab = FakeGitLab('modern')
+    result, session = run(gitlab, dict(koding_enabled=False))
+    assert not result['changed'] and result['supported'] is False
+    assert result['settings'] == dict(koding_enabled=False, koding_url=None)
+    assert len(session.calls) == 1
+
+
+def test_read_only_run():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, {})
+    assert not result['changed'] and result['settings'] == dict(koding_enabled=False, koding_url=None)
+    assert len(session.calls) == 1
+
+
+def test_non_admin_token_gets_a_clear_error_without_the_token():
+    gitlab = FakeGitLab('legacy')
+    result, dummy = run(gitlab, dict(ENABLE, api_token=USER_TOKEN), expect_fail=True)
+    assert 'not an administrator' in result['msg']
+    assert result['api_error']['status'] == 403
+    assert USER_TOKEN not in json.dumps(result)
+
+
+def test_unknown_token():
+    gitlab = FakeGitLab('legacy')
+    result, dummy = run(gitlab, dict(ENABLE, api_token='glpat-wrong'), expect_fail=True)
+    assert 'rejected the token' in result['msg'] and 'glpat-wrong' not in json.dumps(result)
+
+
+def test_token_from_environment_and_oauth_exclusivity(monkeypatch):
+    gitlab = FakeGitLab('legacy')
+    monkeypatch.setenv('GITLAB_API_TOKEN', ADMIN_TOKEN)
+    monkeypatch.setenv('GITLAB_URL', 'http://gitlab.test')
+    session = FakeSession(gitlab)
+    args = dict(ENABLE)
+    with_env = run_module(gitlab_koding_settings.main, dict(args), session, connection=False)
+    assert with_env['changed'] and session.headers['PRIVATE-TOKEN'] == ADMIN_TOKEN
+
+    # An explicit OAuth token wins over the exported GITLAB_API_TOKEN instead of clashing with it.
+    session = FakeSession(gitlab)
+    result = run_module(gitlab_koding_settings.main, dict(args, api_oauth_token=ADMIN_TOKEN), session, connection=False)
+    assert not result['changed']
+    assert session.headers['Authorization'] == 'Bearer %s' % ADMIN_TOKEN and 'PRIVATE-TOKEN' not in session.headers
+
+    result = run_module(gitlab_koding_settings.main, dict(args, api_oauth_token='a', api_token='b'), FakeSession(gitlab),
+                        expect_fail=True, connection=False)
+    assert 'mutually exclusive' in result['msg']
+
+
+def test_no_token_at_all(monkeypatch):
+    monkeypatch.delenv('GITLAB_API_TOKEN', raising=False)
+    session = FakeSession(FakeGitLab('legacy'))
+    result = run_module(gitlab_koding_settings.main, dict(ENABLE, api_url='http://gitlab.test'), session, expect_fail=True,
+                        connection=False)
+    assert 'api_token' in result['msg'] and session.calls == []

@@ -1,0 +1,167 @@
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.koding.gitlab.plugins.modules import gitlab_system_hook
+from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import FakeGitLab, FakeSession, run_module
+
+URL = 'http://koding.test:8090/-/api/gitlab'
+TOKEN = 'hook-secret-4711'
+HOOK = dict(url=URL, token=TOKEN, push_events=True)
+
+
+def run(gitlab, args, **kwargs):
+    session = FakeSession(gitlab)
+    result = run_module(gitlab_system_hook.main, args, session, **kwargs)
+    assert TOKEN not in json.dumps(result)
+    return result, session
+
+
+@pytest.mark.parametrize('profile', ['legacy', 'modern'])
+def test_create_then_no_op(profile):
+    gitlab = FakeGitLab(profile)
+    result, session = run(gitlab, HOOK, diff=True)
+    assert result['changed']
+    assert session.writes()[0]['data'] == dict(url=URL, token=TOKEN, push_events=True, enable_ssl_verification=True)
+    assert gitlab.hooks[0]['_token'] == TOKEN
+    assert result['hook']['id'] == gitlab.hooks[0]['id']
+    assert result['diff']['after']['token'] == '********'
+    assert result['diff']['before'] == {}
+
+    result, session = run(gitlab, HOOK, diff=True)
+    assert not result['changed'] and session.writes() == [] and len(session.calls) == 1
+    assert 'token' not in result['diff']['after']
+
+
+def test_check_mode_create_predicts_gitlab_defaults():
+    gitlab = FakeGitLab('modern')
+    result, session = run(gitlab, HOOK, check_mode=True)
+    assert result['changed'] and session.writes() == [] and gitlab.hooks == []
+    assert result['hook'] == dict(url=URL, push_events=True, tag_push_events=False, merge_requests_events=False,
+                                  repository_update_events=True, enable_ssl_verification=True)
+
+
+def test_unset_flags_are_not_compared_on_an_existing_hook():
+    gitlab = FakeGitLab('modern')
+    gitlab.add_hook(URL, TOKEN, push_events=True, tag_push_events=True, repository_update_events=False)
+    result, session = run(gitlab, HOOK)
+    assert not result['changed'] and session.writes() == []
+
+
+def test_update_with_put_on_modern():
+    gitlab = FakeGitLab('modern')
+    hook = gitlab.add_hook(URL, TOKEN)
+    result, session = run(gitlab, dict(HOOK, merge_requests_events=True), diff=True)
+    assert result['changed']
+    writes = session.writes()
+    assert [(w['method'], w['path']) for w in writes] == [('PUT', '/hooks/%d' % hook['id'])]
+    assert writes[0]['data'] == dict(push_events=True, merge_requests_events=True)
+    assert result['hook']['merge_requests_events'] is True and result['hook']['id'] == hook['id']
+    assert result['diff']['before']['push_events'] is False and result['diff']['after']['push_events'] is True
+
+
+def test_update_check_mode():
+    gitlab = FakeGitLab('modern')
+    gitlab.add_hook(URL, TOKEN)
+    result, session = run(gitlab, HOOK, check_mode=True)
+    assert result['changed'] and session.writes() == [] and gitlab.hooks[0]['push_events'] is False
+
+
+def test_update_on_legacy_recreates_and_resends_token():
+    gitlab = FakeGitLab('legacy')
+    hook = gitlab.add_hook(URL, TOKEN, tag_push_events=True)
+    result, session = run(gitlab, HOOK)
+    assert result['changed']
+    assert [(w['method'], w['path']) for w in session.writes()] == [
+        ('PUT', '/hooks/%d' % hook['id']), ('DELETE', '/hooks/%d' % hook['id']), ('POST', '/hooks')]
+    assert session.writes()[2]['data']['token'] == TOKEN
+    new = gitlab.hooks[0]
+    assert len(gitlab.hooks) == 1 and new['id'] != hook['id']
+    assert new['push_events'] is True and new['tag_push_events'] is True and new['_token'] == TOKEN
+    assert result['warnings'] == []
+
+
+def test_recreate_without_token_warns():
+    gitlab = FakeGitLab('legacy')
+    gitlab.add_hook(URL, TOKEN)
+    result, dummy = run(gitlab, dict(url=URL, push_events=True))
+    assert result['changed'] and any('no secret token' in w for w in result['warnings'])
+    assert gitlab.hooks[0]['_token'] is None
+
+
+def test_update_token_always():
+    gitlab = FakeGitLab('modern')
+    hook = gitlab.add_hook(URL, 'old-token', push_events=True)
+    result, session = run(gitlab, dict(HOOK, update_token='always'), diff=True)
+    assert result['changed'] and session.writes()[0]['data'] == dict(token=TOKEN)
+    assert gitlab.hooks[0]['_token'] == TOKEN and gitlab.hooks[0]['id'] == hook['id']
+    assert result['diff']['after']['token'] == '********'
+    result, session = run(gitlab, dict(HOOK, update_token='always'), check_mode=True)
+    assert result['changed'] and session.writes() == []
+
+
+def test_name_and_description_on_modern():
+    gitlab = FakeGitLab('modern')
+    result, session = run(gitlab, dict(HOOK, name='Koding', description='Koding events'))
+    assert session.writes()[0]['data']['name'] == 'Koding'
+    assert gitlab.hooks[0]['description'] == 'Koding events'
+    assert [c['path'] for c in session.calls] == ['/hooks', '/version', '/hooks']
+    result, session = run(gitlab, dict(HOOK, name='Koding', description='Koding events'))
+    assert not result['changed'] and len(session.calls) == 1
+
+
+def test_name_is_ignored_with_a_warning_on_legacy():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, dict(HOOK, name='Koding'))
+    assert 'name' not in session.writes()[0]['data']
+    assert any('name' in w for w in result['warnings'])
+    result, session = run(gitlab, dict(HOOK, name='Koding'))
+    assert not result['changed'] and len(session.calls) == 1
+
+
+def test_pagination_finds_a_hook_on_a_later_page():
+    gitlab = FakeGitLab('modern')
+    for index in range(150):
+        gitlab.add_hook('http://127.0.0.1:9/seed-%d' % index)
+    gitlab.add_hook(URL, TOKEN, push_events=True)
+    result, session = run(gitlab, HOOK)
+    assert not result['changed'] and len(session.calls) == 2
+
+
+def test_duplicates_fail_listing_ids():
+    gitlab = FakeGitLab('modern')
+    first = gitlab.add_hook(URL)
+    second = gitlab.add_hook(URL)
+    result, session = run(gitlab, HOOK, expect_fail=True)
+    assert '%d, %d' % (first['id'], second['id']) in result['msg'] and session.writes() == []
+
+
+def test_delete():
+    gitlab = FakeGitLab('legacy')
+    hook = gitlab.add_hook(URL, TOKEN)
+    result, session = run(gitlab, dict(url=URL, state='absent'), check_mode=True, diff=True)
+    assert result['changed'] and session.writes() == [] and result['diff']['before']['url'] == URL
+    result, session = run(gitlab, dict(url=URL, state='absent'))
+    assert result['changed'] and session.writes()[0]['path'] == '/hooks/%d' % hook['id'] and gitlab.hooks == []
+    result, session = run(gitlab, dict(url=URL, state='absent'))
+    assert not result['changed'] and session.writes() == []
+
+
+def test_bad_url_fails_before_any_request():
+    gitlab = FakeGitLab('modern')
+    result, session = run(gitlab, dict(url='ftp://koding.test/hook'), expect_fail=True)
+    assert 'url' in result['msg'] and session.calls == []
+
+
+def test_properties_the_instance_does_not_return_are_not_compared():
+    gitlab = FakeGitLab('legacy')
+    gitlab.add_hook(URL, TOKEN, push_events=True)
+    del gitlab.hooks[0]['enable_ssl_verification']
+    result, session = run(gitlab, dict(HOOK, enable_ssl_verification=False))
+    assert not result['changed'] and session.writes() == []
