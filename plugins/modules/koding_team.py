@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: koding_team
+short_description: Create a team in Koding
+version_added: 0.1.0
+description:
+  - Makes sure a team exists in Koding, creating it with a new admin user when it is missing.
+  - GitLab's system hook adds GitLab users to the Koding team C(gitlab), which does not exist on a fresh Koding, so it
+    must be created before the hook can do anything.
+  - Whether the team exists is decided by C(GET /-/team/<slug>) (200 or 404); only a missing team is created, through
+    C(POST /-/teams/create) with Koding's CSRF double submit (the C(_csrf) cookie any C(GET) hands out, sent back as a
+    form field).
+  - The module never changes or deletes an existing team.
+author:
+  - koding.gitlab maintainers (@koding-gitlab)
+extends_documentation_fragment:
+  - koding.gitlab.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode only C(GET) requests are sent.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows whether the team exists; the admin password never appears in it.
+  idempotent:
+    support: full
+  action_group:
+    description: Use C(group/koding.gitlab.koding) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - koding.gitlab.koding
+options:
+  url:
+    description:
+      - Koding's public base URL, the one nginx serves on the public port, for example V(http://127.0.0.1:8090).
+    type: str
+    required: true
+  slug:
+    description:
+      - The team's slug; the team is served at C(<slug>.<koding host>).
+      - Lower-case letters and digits, in groups joined by single dashes (V(gitlab), V(my-team)); it must differ
+        from O(username). Koding refuses anything else.
+      - GitLab's integration uses the team V(gitlab).
+    type: str
+    default: gitlab
+  company_name:
+    description:
+      - The team's display name. Defaults to O(slug).
+      - Only used when the team is created.
+    type: str
+  email:
+    description:
+      - E-mail address of the team's admin user.
+      - Required when the team has to be created.
+    type: str
+  username:
+    description:
+      - Username of the team's admin user. Must differ from O(slug).
+      - Required when the team has to be created.
+    type: str
+  password:
+    description:
+      - Password of the team's admin user, at least 8 characters.
+      - Required when the team has to be created; never sent when the team already exists.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of an C(https://) O(url).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: int
+    default: 30
+requirements:
+  - requests
+notes:
+  - Koding answers a successful creation with a session token for the new admin; the module discards it.
+seealso:
+  - name: Koding
+    description: The Koding source, whose web server answers C(/-/team/<slug>) and C(/-/teams/create).
+    link: https://github.com/koding/koding
+"""
+
+EXAMPLES = r"""
+- name: Make sure Koding has the gitlab team
+  koding.gitlab.koding_team:
+    url: http://127.0.0.1:8090
+    slug: gitlab
+    company_name: GitLab
+    email: koding-admin@example.com
+    username: kodingadmin
+    password: "{{ koding_admin_password }}"
+
+- name: Only check that the team exists (no credentials needed when it does)
+  koding.gitlab.koding_team:
+    url: http://127.0.0.1:8090
+  check_mode: true
+  register: gitlab_team
+"""
+
+RETURN = r"""
+team:
+  description:
+    - The team as C(GET /-/team/<slug>) returns it after the run.
+    - In check mode, when the team would be created, only C(slug) is known.
+  returned: success
+  type: dict
+  sample: {"slug": "gitlab", "title": "GitLab"}
+created:
+  description: Whether the team was created (or would be, in check mode).
+  returned: success
+  type: bool
+  sample: false
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    KodingClient,
+    KodingError,
+)
+
+# Koding's rule for team slugs; checked here so a bad slug fails before any request.
+SLUG_PATTERN = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
+MIN_PASSWORD = 8
+
+
+def argument_spec():
+    return dict(
+        url=dict(type='str', required=True),
+        slug=dict(type='str', default='gitlab'),
+        company_name=dict(type='str'),
+        email=dict(type='str'),
+        username=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='int', default=30),
+    )
+
+
+def check_options(module):
+    """Problems found without asking Koding; each names its option."""
+    params = module.params
+    problems = []
+    if not params['url'].startswith(('http://', 'https://')):
+        problems.append('url must start with http:// or https://')
+    if not SLUG_PATTERN.match(params['slug']):
+        problems.append('slug %r must match %s' % (params['slug'], SLUG_PATTERN.pattern))
+    if params['username'] and params['username'].lower() == params['slug'].lower():
+        problems.append('username must differ from slug (Koding refuses a team named like its admin)')
+    if params['password'] is not None and len(params['password']) < MIN_PASSWORD:
+        problems.append('password must have at least %d characters' % MIN_PASSWORD)
+    if params['timeout'] <= 0:
+        problems.append('timeout must be a positive number of seconds')
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+
+
+def missing_for_create(params):
+    return [name for name in ('email', 'username', 'password') if not params[name]]
+
+
+def run(module, client):
+    params = module.params
+    slug = params['slug']
+    team = client.get_team(slug)
+    if team is not None:
+        return dict(changed=False, created=False, team=team,
+                    diff=dict(before=dict(slug=slug, exists=True), after=dict(slug=slug, exists=True)))
+
+    missing = missing_for_create(params)
+    if missing:
+        module.fail_json(msg='Koding at %s has no team %s; %s %s required to create it'
+                         % (client.url, slug, ', '.join(missing), 'is' if len(missing) == 1 else 'are'))
+    diff = dict(before=dict(slug=slug, exists=False), after=dict(slug=slug, exists=True))
+    if module.check_mode:
+        return dict(changed=True, created=True, team=dict(slug=slug), diff=diff)
+
+    client.create_team(slug, params['company_name'] or slug, params['email'], params['username'], params['password'])
+    team = client.get_team(slug)
+    if team is None:
+        raise KodingError('Koding accepted team %s but GET /-/team/%s still answers 404; check the Koding backend logs'
+                          % (slug, slug))
+    return dict(changed=True, created=True, team=team, diff=diff)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    check_options(module)
+    client = KodingClient(module.params['url'], validate_certs=module.params['validate_certs'],
+                          timeout=module.params['timeout'])
+    try:
+        result = run(module, client)
+    except KodingError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,189 @@
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from unittest import mock
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import requests
+
+from ansible.module_utils import basic
+from ansible_collections.koding.gitlab.plugins.module_utils import _koding_api
+from ansible_collections.koding.gitlab.plugins.modules import koding_team
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        serialized = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', serialized):
+            yield
+
+URL = 'http://koding.test:8090'
+PASSWORD = 'unit-admin-password-42'
+CREATE = dict(url=URL, email='admin@koding.test', username='kodingadmin', password=PASSWORD, company_name='GitLab')
+
+
+class ModuleExit(Exception):
+    def __init__(self, result):
+        super().__init__(result)
+        self.result = result
+
+
+class ModuleFail(ModuleExit):
+    pass
+
+
+def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
+    raise ModuleExit(kwargs)
+
+
+def _fail_json(self, **kwargs):  # pylint: disable=unused-argument
+    raise ModuleFail(kwargs)
+
+
+def response(status, body=None, text=None):
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = (json.dumps(body) if body is not None else (text or '')).encode()  # pylint: disable=protected-access
+    return answer
+
+
+class FakeKoding:
+    """The part of Koding's web server the module talks to, behind a requests-like session."""
+
+    def __init__(self, teams=None, create_status=None):
+        self.teams = dict(teams or {})
+        self.create_status = create_status
+        self.calls = []
+        self.cookies = {}
+        self.headers = {}
+        self.verify = True
+
+    def writes(self):
+        return [call for call in self.calls if call['method'] != 'GET']
+
+    def request(self, method, url, timeout=None, allow_redirects=True, data=None):  # pylint: disable=unused-argument
+        path = urlsplit(url).path
+        self.calls.append(dict(method=method, path=path, data=data))
+        if method == 'GET':
+            self.cookies.setdefault('_csrf', 'csrf-cookie-value')
+            if path.startswith('/-/team/'):
+                slug = unquote(path[len('/-/team/'):])
+                if slug in self.teams:
+                    return response(200, self.teams[slug])
+                return response(404, text='no group found')
+            return response(200, text='Koding')
+        if method == 'POST' and path == '/-/teams/create':
+            if not data or data.get('_csrf') != self.cookies.get('_csrf'):
+                return response(403, text='_csrf token is not valid')
+            if self.create_status:
+                return response(self.create_status, {'message': 'Invalid email'})
+            if data['slug'] in self.teams:
+                return response(403, {'message': "Sorry, Team URL '%s' is already in use" % data['slug']})
+            self.teams[data['slug']] = {'slug': data['slug'], 'title': data['companyName']}
+            return response(200, {'token': 'new-session-token-abc'})
+        return response(404, text='Not Found')
+
+
+def run(koding, args, check_mode=False, diff=False, expect_fail=False):
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args), \
+            mock.patch.object(_koding_api.requests, 'Session', return_value=koding), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
+        with pytest.raises(ModuleExit) as caught:
+            koding_team.main()
+    result = caught.value.result
+    assert isinstance(caught.value, ModuleFail) == expect_fail, result
+    return result
+
+
+def test_creates_missing_team_with_csrf_double_submit():
+    koding = FakeKoding()
+    result = run(koding, CREATE, diff=True)
+    assert result['changed'] and result['created']
+    assert result['team'] == {'slug': 'gitlab', 'title': 'GitLab'}
+    post = koding.writes()[0]
+    assert post['path'] == '/-/teams/create'
+    assert post['data']['_csrf'] == koding.cookies['_csrf']
+    assert post['data']['slug'] == 'gitlab'
+    assert post['data']['password'] == post['data']['passwordConfirm'] == PASSWORD
+    assert post['data']['agree'] == 'on'
+    assert result['diff'] == {'before': {'slug': 'gitlab', 'exists': False}, 'after': {'slug': 'gitlab', 'exists': True}}
+    serialized = json.dumps(result)
+    assert PASSWORD not in serialized and 'new-session-token-abc' not in serialized
+
+
+def test_existing_team_is_left_alone_without_credentials():
+    koding = FakeKoding(teams={'gitlab': {'slug': 'gitlab', 'title': 'GitLab'}})
+    result = run(koding, dict(url=URL))
+    assert not result['changed'] and not result['created']
+    assert koding.writes() == []
+    assert [call['path'] for call in koding.calls] == ['/-/team/gitlab']
+
+
+def test_second_run_changes_nothing():
+    koding = FakeKoding()
+    run(koding, CREATE)
+    result = run(koding, CREATE)
+    assert not result['changed']
+    assert len(koding.writes()) == 1
+
+
+def test_check_mode_sends_no_write():
+    koding = FakeKoding()
+    result = run(koding, CREATE, check_mode=True)
+    assert result['changed'] and result['created']
+    assert result['team'] == {'slug': 'gitlab'}
+    assert koding.writes() == [] and koding.teams == {}
+
+
+def test_missing_password_fails_only_when_creating():
+    koding = FakeKoding()
+    result = run(koding, dict(url=URL, username='kodingadmin', email='admin@koding.test'), expect_fail=True)
+    assert 'password' in result['msg'] and 'required' in result['msg']
+    assert koding.writes() == []
+
+
+@pytest.mark.parametrize('args, option', [
+    (dict(CREATE, slug='Bad_Slug'), 'slug'),
+    (dict(CREATE, slug='kodingadmin'), 'username must differ from slug'),
+    (dict(CREATE, password='short'), 'password'),
+    (dict(CREATE, url='koding.test:8090'), 'url'),
+    (dict(CREATE, timeout=0), 'timeout'),
+])
+def test_bad_options_fail_before_any_request(args, option):
+    koding = FakeKoding()
+    result = run(koding, args, expect_fail=True)
+    assert option in result['msg']
+    assert koding.calls == []
+    assert PASSWORD not in result['msg']
+
+
+def test_server_error_carries_koding_message():
+    koding = FakeKoding(create_status=400)
+    result = run(koding, CREATE, expect_fail=True)
+    assert 'HTTP 400' in result['msg'] and 'Invalid email' in result['msg']
+    assert PASSWORD not in result['msg']
+
+
+def test_unreachable_koding_names_the_url():
+    koding = FakeKoding()
+    koding.request = mock.Mock(side_effect=requests.exceptions.ConnectionError('refused'))
+    result = run(koding, CREATE, expect_fail=True)
+    assert URL in result['msg'] and 'refused' in result['msg']
+
+
+def test_unexpected_status_when_reading_the_team():
+    koding = FakeKoding()
+    koding.request = mock.Mock(return_value=response(502, text='Bad Gateway'))
+    result = run(koding, CREATE, expect_fail=True)
+    assert 'HTTP 502' in result['msg'] and 'Bad Gateway' in result['msg']
