@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Integration tests: starts the two lab GitLab profiles (legacy = 11.0,
+# modern = 17.5), writes tests/integration/integration_config.yml in the
+# collection copy (ansible-test does not pass environment variables to the
+# targets, but hands this file to them), and runs ansible-test integration.
+#
+#   bash tests/integration/run.sh [ansible-test integration options/targets...]
+#
+# Uses the active toolchain (KG_PYTHON) and collection copy (KG_TREE) when
+# .ci/test set them up; otherwise prepares the primary toolchain itself.
+set -euo pipefail
+
+# shellcheck source=../../.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/lib.sh"
+
+if [ -z "${KG_PYTHON:-}" ] || [ -z "${KG_VENV:-}" ]; then
+    kg_toolchain primary
+fi
+if [ -z "${KG_TREE:-}" ] || [ ! -d "${KG_TREE}" ]; then
+    kg_collection_tree
+fi
+
+kg_gitlab_lab_start legacy legacy
+kg_gitlab_lab_start modern modern
+
+config="${KG_TREE}/tests/integration/integration_config.yml"
+(
+    umask 077
+    cat >"${config}" <<CONFIG
+---
+# Written by tests/integration/run.sh for one run; lab values only.
+gitlab_lab_urls:
+  legacy: ${KG_GITLAB_LEGACY_URL}
+  modern: ${KG_GITLAB_MODERN_URL}
+gitlab_lab_admin_token: ${KG_LAB_ADMIN_TOKEN}
+gitlab_lab_user_token: glpat-lab-user-5e8d1c3b7a2f
+gitlab_lab_unknown_token: glpat-lab-unknown-0f1e2d3c4b5a
+CONFIG
+)
+
+python_version="$("${KG_PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+cd "${KG_TREE}"
+ansible-test integration --local --python "${python_version}" --color no "$@"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the tests against the legacy and modern lab GitLab, then checks that no
+# secret appears in the -vvv output.
+set -eu
+# shellcheck source=../setup_gitlab_lab/run_profiles.sh
+source ../setup_gitlab_lab/run_profiles.sh
+run_profiles "$@"

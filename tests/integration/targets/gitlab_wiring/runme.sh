@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The gitlab_wiring role against each lab profile: check mode writes nothing,
+# the first run wires, the second reports changed=0, a lost credentials file is
+# recovered, and no secret appears in any -vvv output.
+set -eu
+
+WORK="${OUTPUT_DIR}/gitlab_wiring"
+mkdir -p "${WORK}"
+chmod 0700 "${WORK}"
+
+# playbook PROFILE NAME PLAYBOOK [options...]: runs PLAYBOOK with -vvv into ${WORK}/PROFILE-NAME.log.
+playbook() {
+    local profile="$1" name="$2" book="$3" log status=0
+    shift 3
+    log="${WORK}/${profile}-${name}.log"
+    ANSIBLE_ROLES_PATH=.. ansible-playbook "${book}" -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
+        -e "gitlab_lab_profile=${profile}" -e "gitlab_wiring_test_dir=${WORK}/${profile}" -vvv "$@" >"${log}" 2>&1 || status=$?
+    if [ "${status}" -ne 0 ]; then
+        grep -E '^(TASK|fatal|failed|PLAY RECAP|\[ERROR\])|"msg"|evaluated_to|^Origin' "${log}" | tail -n 40
+        echo "=== gitlab_wiring (${profile}): ${name} failed with exit ${status}"
+        exit 1
+    fi
+}
+
+# changed PROFILE NAME: the changed= count of the run's PLAY RECAP.
+changed() {
+    awk '/^PLAY RECAP/ { recap = 1; next } recap && /changed=/ { split($0, parts, "changed="); split(parts[2], n, " "); sum += n[1] }
+         END { print sum + 0 }' "${WORK}/$1-$2.log"
+}
+
+expect_changed() {
+    local count
+    count="$(changed "$1" "$2")"
+    if [ "$3" = none ] && [ "${count}" -ne 0 ]; then
+        echo "=== gitlab_wiring ($1): $2 reported changed=${count}, expected 0"
+        exit 1
+    fi
+    if [ "$3" = some ] && [ "${count}" -eq 0 ]; then
+        echo "=== gitlab_wiring ($1): $2 reported no change"
+        exit 1
+    fi
+    echo "=== gitlab_wiring ($1): $2 changed=${count}"
+}
+
+for profile in legacy modern; do
+    rm -rf "${WORK:?}/${profile}"
+    mkdir -p "${WORK}/${profile}"
+    secrets="${WORK}/${profile}.secrets"
+    (umask 077 && : >"${secrets}")
+
+    playbook "${profile}" reset lab.yml -e gitlab_wiring_test_step=reset
+    playbook "${profile}" check wire.yml --check --diff
+    expect_changed "${profile}" check some
+    playbook "${profile}" check-writes lab.yml -e gitlab_wiring_test_step=no_writes
+    [ ! -e "${WORK}/${profile}/credentials.json" ] || { echo "=== check mode wrote the credentials file"; exit 1; }
+
+    playbook "${profile}" first wire.yml --diff
+    expect_changed "${profile}" first some
+    playbook "${profile}" first-state lab.yml -e gitlab_wiring_test_step=state
+    cat "${WORK}/${profile}/credentials.json" >>"${secrets}"
+
+    playbook "${profile}" second wire.yml --diff
+    expect_changed "${profile}" second none
+    playbook "${profile}" second-check wire.yml --check --diff
+    expect_changed "${profile}" second-check none
+
+    # The file is lost: the role must renew the secret (or re-create the
+    # application) and give the hook a new token.
+    mv "${WORK}/${profile}/credentials.json" "${WORK}/${profile}/credentials.lost.json"
+    playbook "${profile}" recover wire.yml --diff
+    expect_changed "${profile}" recover some
+    playbook "${profile}" recover-state lab.yml -e gitlab_wiring_test_step=state
+    cat "${WORK}/${profile}/credentials.json" >>"${secrets}"
+    if cmp -s "${WORK}/${profile}/credentials.json" "${WORK}/${profile}/credentials.lost.json"; then
+        echo "=== gitlab_wiring (${profile}): the recovered credentials equal the lost ones"
+        exit 1
+    fi
+    playbook "${profile}" after-recover wire.yml --diff
+    expect_changed "${profile}" after-recover none
+
+    # Koding moves to another port: new redirect URI (the application is
+    # re-created), new hook URL (the old hook is removed).
+    playbook "${profile}" moved wire.yml --diff -e gitlab_wiring_test_port=8091
+    expect_changed "${profile}" moved some
+    playbook "${profile}" moved-state lab.yml -e gitlab_wiring_test_step=state -e gitlab_wiring_test_port=8091
+    cat "${WORK}/${profile}/credentials.json" >>"${secrets}"
+    playbook "${profile}" after-move wire.yml --diff -e gitlab_wiring_test_port=8091
+    expect_changed "${profile}" after-move none
+
+    # The secrets are the JSON values of the credentials files (and the lab tokens).
+    python_bin="$(command -v python3 || command -v python)"
+    "${python_bin}" - "${secrets}" <<'PYTHON'
+import json
+import sys
+
+path = sys.argv[1]
+values = set()
+with open(path, encoding='utf-8') as handle:
+    text = handle.read()
+decoder = json.JSONDecoder()
+index = 0
+while index < len(text):
+    while index < len(text) and text[index].isspace():
+        index += 1
+    if index >= len(text):
+        break
+    document, index = decoder.raw_decode(text, index)
+    values.update(document[key] for key in ('application_secret', 'system_hook_token'))
+with open(path, 'w', encoding='utf-8') as handle:
+    handle.write('\n'.join(sorted(values)) + '\n')
+PYTHON
+    grep -h '_token:' ../../integration_config.yml | sed 's/^[^:]*: *//' >>"${secrets}"
+    if grep -F -l -f <(grep . "${secrets}") "${WORK}/${profile}"-*.log; then
+        echo "=== gitlab_wiring (${profile}): a secret appears in the -vvv output of the files above"
+        exit 1
+    fi
+    echo "=== gitlab_wiring (${profile}): none of the $(grep -c . "${secrets}") secrets appears in the -vvv output"
+done
