@@ -105,7 +105,7 @@ EXAMPLES = r"""
     api_url: https://gitlab.example.com
     api_token: "{{ gitlab_admin_token }}"
     name: Koding
-    redirect_uri: http://koding.example.com:8090/-/oauth/gitlab/callback
+    redirect_uri: http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback
     scopes: [api, read_user]
   register: koding_oauth_app
   delegate_to: localhost
@@ -124,8 +124,8 @@ EXAMPLES = r"""
   koding.gitlab.gitlab_oauth_app:
     name: Koding
     redirect_uri:
-      - https://koding.example.com/-/oauth/gitlab/callback
-      - http://koding.example.com:8090/-/oauth/gitlab/callback
+      - https://gitlab.koding.example.com/-/oauth/gitlab/callback
+      - http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback
     scopes: [api, read_user]
     recreate: on_change
   delegate_to: localhost
@@ -160,7 +160,7 @@ application:
     callback_url:
       description: The redirect URIs, separated by newlines.
       type: str
-      sample: http://koding.example.com:8090/-/oauth/gitlab/callback
+      sample: http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback
     confidential:
       description: Whether the application is confidential; V(null) when the instance does not report it.
       type: bool
