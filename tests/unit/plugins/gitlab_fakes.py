@@ -6,27 +6,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 
-from unittest import mock
 from urllib.parse import urlencode
 
-import pytest
 import requests
 
-from ansible.module_utils import basic
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        serialized = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', serialized):
-            yield
+from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
 
 ADMIN_TOKEN = 'glpat-unit-admin-0123456789'
 USER_TOKEN = 'glpat-unit-user-9876543210'
@@ -233,41 +221,10 @@ class FakeGitLab(object):
         return make_response(204)
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super(ModuleExit, self).__init__(result)
-        self.result = result
-
-
-class ModuleFail(ModuleExit):
-    pass
-
-
-def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-    kwargs.setdefault('changed', False)
-    raise ModuleExit(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs['msg'] = msg
-    kwargs['failed'] = True
-    raise ModuleFail(kwargs)
-
-
 def run_module(main, args, session, check_mode=False, diff=False, expect_fail=False, connection=True):
     """Run a module's main() with args against a fake session; return the result dict."""
     args = dict(args)
     if connection:
         args.setdefault('api_url', 'http://gitlab.test')
         args.setdefault('api_token', ADMIN_TOKEN)
-    args['_ansible_check_mode'] = check_mode
-    args['_ansible_diff'] = diff
-    with patch_module_args(args), \
-            mock.patch.object(_gitlab_api.requests, 'Session', return_value=session), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
-        with pytest.raises(ModuleExit) as caught:
-            main()
-    result = caught.value.result
-    assert isinstance(caught.value, ModuleFail) == expect_fail, result
-    return result
+    return run_main(main, args, _gitlab_api.requests, session, check_mode=check_mode, diff=diff, expect_fail=expect_fail)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 from unittest import mock
@@ -13,40 +12,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import requests
 
-from ansible.module_utils import basic
 from ansible_collections.koding.gitlab.plugins.module_utils import _koding_api
 from ansible_collections.koding.gitlab.plugins.modules import koding_team
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        serialized = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', serialized):
-            yield
+from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
 
 URL = 'http://koding.test:8090'
 PASSWORD = 'unit-admin-password-42'
 CREATE = dict(url=URL, email='admin@koding.test', username='kodingadmin', password=PASSWORD, company_name='GitLab')
-
-
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(ModuleExit):
-    pass
-
-
-def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-    raise ModuleExit(kwargs)
-
-
-def _fail_json(self, **kwargs):  # pylint: disable=unused-argument
-    raise ModuleFail(kwargs)
 
 
 def response(status, body=None, text=None):
@@ -94,16 +66,8 @@ class FakeKoding:
 
 
 def run(koding, args, check_mode=False, diff=False, expect_fail=False):
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args), \
-            mock.patch.object(_koding_api.requests, 'Session', return_value=koding), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
-        with pytest.raises(ModuleExit) as caught:
-            koding_team.main()
-    result = caught.value.result
-    assert isinstance(caught.value, ModuleFail) == expect_fail, result
-    return result
+    return run_main(koding_team.main, args, _koding_api.requests, koding, check_mode=check_mode, diff=diff,
+                    expect_fail=expect_fail)
 
 
 def test_creates_missing_team_with_csrf_double_submit():
