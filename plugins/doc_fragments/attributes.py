@@ -31,3 +31,14 @@ attributes:
     membership:
       - koding.gitlab.gitlab
 """
+
+    # Membership of the koding.gitlab.koding action group (meta/runtime.yml).
+    ACTIONGROUP_KODING = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/koding.gitlab.koding) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - koding.gitlab.koding
+"""

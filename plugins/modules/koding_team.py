@@ -21,6 +21,7 @@ author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
   - koding.gitlab.attributes
+  - koding.gitlab.attributes.actiongroup_koding
 attributes:
   check_mode:
     support: full
@@ -32,11 +33,6 @@ attributes:
       - The diff shows whether the team exists; the admin password never appears in it.
   idempotent:
     support: full
-  action_group:
-    description: Use C(group/koding.gitlab.koding) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - koding.gitlab.koding
 options:
   url:
     description:
