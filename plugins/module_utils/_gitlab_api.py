@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT, validate_http_url
+
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
@@ -27,9 +29,6 @@ except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_REQUESTS = True
-
-COLLECTION_VERSION = '0.1.0'
-USER_AGENT = 'koding.gitlab/%s' % COLLECTION_VERSION
 
 # Shown instead of any secret in diffs and messages.
 SECRET_PLACEHOLDER = '********'
@@ -143,18 +142,6 @@ def parse_version(text):
     while len(numbers) < 3:
         numbers.append(0)
     return tuple(numbers)
-
-
-def validate_http_url(value, option):
-    """Return an error message if value is not an absolute http(s) URL with a host, else None."""
-    try:
-        parts = urlsplit(value or '')
-        host = parts.hostname
-    except ValueError as exc:
-        return 'Option %s is not a valid URL (%s): %r' % (option, exc, value)
-    if parts.scheme not in ('http', 'https') or not host:
-        return 'Option %s must be an absolute http:// or https:// URL with a host name, got %r' % (option, value)
-    return None
 
 
 def _retry_after_seconds(response):

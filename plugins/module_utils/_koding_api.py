@@ -13,6 +13,8 @@ import traceback
 
 from urllib.parse import quote
 
+from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT
+
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
@@ -21,8 +23,6 @@ except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_REQUESTS = True
-
-USER_AGENT = 'koding.gitlab/0.1.0'
 
 # Koding protects its forms with a double submit: any GET sets this cookie and a
 # form must carry the same value in a field of the same name.

@@ -123,6 +123,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.koding.gitlab.plugins.module_utils._http import validate_http_url
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -152,8 +153,9 @@ def check_options(module):
     """Problems found without asking Koding; each names its option."""
     params = module.params
     problems = []
-    if not params['url'].startswith(('http://', 'https://')):
-        problems.append('url must start with http:// or https://')
+    url_error = validate_http_url(params['url'], 'url')
+    if url_error:
+        problems.append(url_error)
     if not SLUG_PATTERN.match(params['slug']):
         problems.append('slug %r must match %s' % (params['slug'], SLUG_PATTERN.pattern))
     if params['username'] and params['username'].lower() == params['slug'].lower():

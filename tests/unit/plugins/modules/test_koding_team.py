@@ -122,6 +122,7 @@ def test_missing_password_fails_only_when_creating():
     (dict(CREATE, slug='kodingadmin'), 'username must differ from slug'),
     (dict(CREATE, password='short'), 'password'),
     (dict(CREATE, url='koding.test:8090'), 'url'),
+    (dict(CREATE, url='http://'), 'url'),
     (dict(CREATE, timeout=0), 'timeout'),
 ])
 def test_bad_options_fail_before_any_request(args, option):
