@@ -1,0 +1,294 @@
+#!/usr/bin/python
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: koding_wiring_info
+short_description: Check the Koding side of the GitLab integration, from where GitLab and browsers stand
+version_added: 0.2.0
+description:
+  - Checks, without changing anything, each link of the integration that depends on Koding, and reports each as
+    passed or failed with what to do.
+  - The team's wildcard name resolves to an address of Koding's public host name.
+  - Koding's nginx answers C(/healthcheck) and its web server answers C(/-/version) on the public URL.
+  - The team exists (C(GET /-/team/<team>)).
+  - With O(system_hook_token), Koding accepts that token. The module sends a signed delivery of an event Koding does
+    not handle (C(project_create)), and Koding answers C(project create handler is not implemented) when the token is
+    right, and C(not valid) when it is not. Nothing is created either way.
+  - The module never fails because a check failed; it returns the checks. The C(koding.gitlab.verify) playbook turns
+    them into one summary.
+author:
+  - koding.gitlab maintainers (@koding-gitlab)
+extends_documentation_fragment:
+  - koding.gitlab.attributes
+  - koding.gitlab.attributes.actiongroup_koding
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module changes nothing, so it runs the same in check mode.
+  diff_mode:
+    support: N/A
+    details:
+      - The module changes nothing.
+  idempotent:
+    support: full
+options:
+  url:
+    description:
+      - Koding's public base URL, as GitLab and browsers use it, for example V(http://koding.example.com:8090).
+      - Host names under C(.localhost) resolve to the loopback address, as browsers resolve them (RFC 6761).
+    type: str
+    required: true
+  connect_address:
+    description:
+      - Connect to this IP address instead of resolving the host name of O(url); the requests still carry the
+        public host name. For example V(127.0.0.1) when the module runs on the Koding host itself.
+      - The name resolution check still resolves the public names.
+    type: str
+  team:
+    description:
+      - The Koding team GitLab's users join.
+    type: str
+    default: gitlab
+  system_hook_token:
+    description:
+      - The system hook token Koding holds (and GitLab sends). When set, a signed no-op delivery checks that Koding
+        accepts it.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of an C(https://) O(url).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: float
+    default: 10
+requirements:
+  - requests
+seealso:
+  - name: The verify playbook
+    description: C(koding.gitlab.verify) runs this module with GitLab's side of the checks and prints one summary.
+    link: https://github.com/koding-gitlab/koding.gitlab/blob/main/docs/verify.md
+"""
+
+EXAMPLES = r"""
+- name: Check Koding's side of the integration
+  koding.gitlab.koding_wiring_info:
+    url: http://koding.example.com:8090
+    system_hook_token: "{{ hook_token }}"
+  register: koding_wiring
+
+- name: Show the failed checks
+  ansible.builtin.debug:
+    msg: "{{ koding_wiring.checks | rejectattr('passed') | list }}"
+"""
+
+RETURN = r"""
+checks:
+  description: One entry a check, in the order they ran.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: What was checked (V(dns), V(healthcheck), V(version), V(team), V(system_hook_token)).
+      type: str
+    passed:
+      description: Whether the check passed.
+      type: bool
+    message:
+      description: What was found.
+      type: str
+    fix:
+      description: What to do when the check failed; empty when it passed.
+      type: str
+  sample:
+    - {"name": "team", "passed": true, "message": "team gitlab exists", "fix": ""}
+"""
+
+import ipaddress
+import json
+import math
+import socket
+
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT, validate_http_url
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+except ImportError as exc:  # pragma: no cover - reported through missing_required_lib
+    REQUESTS_IMPORT_ERROR = exc
+    HAS_REQUESTS = False
+else:
+    HAS_REQUESTS = True
+
+# Any event Koding has no handler for does: it is answered without touching any data.
+NO_OP_EVENT = {'event_name': 'project_create', 'name': 'koding-gitlab-verify', 'path': 'koding-gitlab-verify',
+               'path_with_namespace': 'koding-gitlab-verify/koding-gitlab-verify', 'project_id': 0}
+
+
+def resolve(name):
+    """The set of addresses a host name resolves to; .localhost names are loopback (RFC 6761, section 6.3)."""
+    lowered = name.lower().rstrip('.')
+    if lowered == 'localhost' or lowered.endswith('.localhost'):
+        return {'127.0.0.1', '::1'}
+    try:
+        return {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except (socket.gaierror, UnicodeError):
+        return set()
+
+
+def check(name, passed, message, fix=''):
+    return {'name': name, 'passed': passed, 'message': message, 'fix': '' if passed else fix}
+
+
+class KodingProbe:
+    """Sends the checks' requests to Koding's public URL, or to connect_address with the public Host header."""
+
+    def __init__(self, url, connect_address, validate_certs, timeout):
+        self.parts = urlsplit(url.rstrip('/'))
+        self.host_header = self.parts.netloc
+        address = connect_address
+        if not address and resolve(self.parts.hostname) == {'127.0.0.1', '::1'}:
+            address = '127.0.0.1'
+        netloc = self.parts.netloc
+        if address:
+            shown = '[%s]' % address if ':' in address else address
+            netloc = '%s:%s' % (shown, self.parts.port) if self.parts.port else shown
+        self.base = urlunsplit((self.parts.scheme, netloc, self.parts.path, '', ''))
+        self.session = requests.Session()
+        self.session.headers['User-Agent'] = USER_AGENT
+        self.session.headers['Host'] = self.host_header
+        self.session.verify = validate_certs
+        self.timeout = timeout
+
+    def request(self, method, path, **kwargs):
+        """(status, body text) or (None, error text); never raises for transport errors."""
+        try:
+            response = self.session.request(method, self.base + path, timeout=self.timeout,
+                                            allow_redirects=False, **kwargs)
+            return response.status_code, response.text
+        except requests.exceptions.RequestException as exc:
+            return None, '%s %s could not be sent: %s' % (method, path, type(exc).__name__)
+
+
+def check_dns(parts, team):
+    host = parts.hostname
+    team_host = '%s.%s' % (team, host)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return check('dns', False, 'Koding is addressed by the IP address %s, so %s cannot exist' % (host, team_host),
+                     'Give Koding a host name with a wildcard record (or <ip>.nip.io) in gitlab_wiring_koding_host.')
+    host_addresses = resolve(host)
+    team_addresses = resolve(team_host)
+    if not host_addresses:
+        return check('dns', False, '%s does not resolve' % host,
+                     'Create a DNS record for %s pointing at the Koding host.' % host)
+    if not team_addresses:
+        return check('dns', False, '%s does not resolve' % team_host,
+                     'Add a wildcard record *.%s pointing at the Koding host.' % host)
+    if not host_addresses & team_addresses:
+        return check('dns', False, '%s resolves to %s, %s to %s' % (
+            team_host, ', '.join(sorted(team_addresses)), host, ', '.join(sorted(host_addresses))),
+            'Point the wildcard record *.%s at the same address as %s.' % (host, host))
+    return check('dns', True, '%s and %s resolve to %s' % (team_host, host, ', '.join(sorted(host_addresses))))
+
+
+def check_endpoint(probe, name, path):
+    status, body = probe.request('GET', path)
+    if status == 200:
+        return check(name, True, 'GET %s answered 200' % path)
+    if status is None:
+        return check(name, False, body, 'Make sure the Koding host is up and its public port is open to this machine.')
+    return check(name, False, 'GET %s answered %s' % (path, status),
+                 'Look at the backend container: docker compose logs backend in the Koding stack directory.')
+
+
+def check_team(probe, team):
+    path = '/-/team/%s' % team
+    status, body = probe.request('GET', path)
+    if status == 200:
+        return check('team', True, 'team %s exists' % team)
+    if status == 404:
+        return check('team', False, 'team %s does not exist' % team,
+                     'Run the koding.gitlab.site playbook (koding_team_manage) to create it.')
+    return check('team', False, body if status is None else 'GET %s answered %s' % (path, status),
+                 'Look at the backend container: docker compose logs backend in the Koding stack directory.')
+
+
+def check_hook_token(probe, token):
+    status, body = probe.request(
+        'POST', '/-/api/gitlab', data=json.dumps(NO_OP_EVENT),
+        headers={'Content-Type': 'application/json', 'X-Gitlab-Event': 'System Hook', 'X-Gitlab-Token': token})
+    if status is None:
+        return check('system_hook_token', False, body, 'Make sure Koding is reachable, then run the check again.')
+    if 'not implemented' in body:
+        return check('system_hook_token', True, 'Koding accepted the system hook token')
+    if 'not valid' in body:
+        return check('system_hook_token', False, 'Koding refused the system hook token',
+                     'Run the koding.gitlab.site playbook again: it gives Koding the token GitLab holds.')
+    if status == 404:
+        return check('system_hook_token', False, "Koding's system hook receiver is off (404)",
+                     'Koding turns it on when it knows the GitLab host: run the koding.gitlab.site playbook again.')
+    return check('system_hook_token', False, 'POST /-/api/gitlab answered %s' % status,
+                 'Look at the backend container: docker compose logs backend in the Koding stack directory.')
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type='str', required=True),
+            connect_address=dict(type='str'),
+            team=dict(type='str', default='gitlab'),
+            system_hook_token=dict(type='str', no_log=True),
+            validate_certs=dict(type='bool', default=True),
+            timeout=dict(type='float', default=10),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    problems = []
+    url_error = validate_http_url(params['url'], 'url')
+    if url_error:
+        problems.append(url_error)
+    if params['connect_address']:
+        try:
+            ipaddress.ip_address(params['connect_address'])
+        except ValueError:
+            problems.append('connect_address must be an IP address, got %r' % params['connect_address'])
+    if not math.isfinite(params['timeout']) or params['timeout'] <= 0:
+        problems.append('timeout must be a positive number of seconds')
+    if not params['team'] or not params['team'].replace('-', '').isalnum() or params['team'] != params['team'].lower():
+        problems.append('team must be a Koding team slug (lower-case letters, digits and dashes)')
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+
+    probe = KodingProbe(params['url'], params['connect_address'], params['validate_certs'], params['timeout'])
+    checks = [
+        check_dns(probe.parts, params['team']),
+        check_endpoint(probe, 'healthcheck', '/healthcheck'),
+        check_endpoint(probe, 'version', '/-/version'),
+        check_team(probe, params['team']),
+    ]
+    if params['system_hook_token']:
+        checks.append(check_hook_token(probe, params['system_hook_token']))
+    module.exit_json(changed=False, checks=checks)
+
+
+if __name__ == '__main__':
+    main()
