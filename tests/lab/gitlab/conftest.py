@@ -104,7 +104,12 @@ def modern_server(lab_factory):
     return lab_factory("modern")
 
 
-@pytest.fixture(params=["legacy", "modern"])
+@pytest.fixture(scope="session")
+def transition_server(lab_factory):
+    return lab_factory("transition")
+
+
+@pytest.fixture(params=["legacy", "transition", "modern"])
 def lab(request):
     server = request.getfixturevalue("%s_server" % request.param)
     server.reset()
@@ -115,6 +120,12 @@ def lab(request):
 def legacy(legacy_server):
     legacy_server.reset()
     return legacy_server
+
+
+@pytest.fixture
+def transition(transition_server):
+    transition_server.reset()
+    return transition_server
 
 
 @pytest.fixture

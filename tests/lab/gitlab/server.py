@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -49,20 +49,49 @@ ACCESS_TOKEN_LIFETIME = 7200
 GRANT_LIFETIME = 600
 DELIVERY_TIMEOUT = 2.0
 
+# Each profile pins one real release; the features are the capability switches it answers with.
 PROFILES = {
     "legacy": {
         "version": "11.0.6",
         "revision": "5e4ee8a9b4c",
         "features": {
-            "applications_list": True,
+            "applications_list": False,
+            "applications_delete": False,
+            "application_full_fields": False,
             "application_confidential": False,
             "renew_secret": False,
             "hashed_secrets": False,
             "koding_settings": True,
             "metadata": False,
             "hooks_put": False,
+            "hooks_test_post": False,
             "hooks_get_returns_hook": False,
+            "hook_repository_update_param": False,
             "hook_details": False,
+            "validation_status_422": False,
+            "rate_limit_headers": False,
+            "pagination_totals": True,
+        },
+    },
+    "transition": {
+        "version": "11.11.8",
+        "revision": "1ae34c7b2a1",
+        "features": {
+            "applications_list": True,
+            "applications_delete": True,
+            "application_full_fields": True,
+            "application_confidential": False,
+            "renew_secret": False,
+            "hashed_secrets": False,
+            "koding_settings": False,
+            "metadata": False,
+            "hooks_put": False,
+            "hooks_test_post": False,
+            "hooks_get_returns_hook": False,
+            "hook_repository_update_param": True,
+            "hook_details": False,
+            "validation_status_422": False,
+            "rate_limit_headers": False,
             "pagination_totals": True,
         },
     },
@@ -71,14 +100,20 @@ PROFILES = {
         "revision": "3c2d5f8ab91",
         "features": {
             "applications_list": True,
+            "applications_delete": True,
+            "application_full_fields": True,
             "application_confidential": True,
             "renew_secret": True,
             "hashed_secrets": True,
             "koding_settings": False,
             "metadata": True,
             "hooks_put": True,
+            "hooks_test_post": True,
             "hooks_get_returns_hook": True,
+            "hook_repository_update_param": True,
             "hook_details": True,
+            "validation_status_422": True,
+            "rate_limit_headers": True,
             "pagination_totals": True,
         },
     },
@@ -243,6 +278,22 @@ def coerce_params(params, declared):
     return values, errors
 
 
+def check_unmodified_since(ctx, last_modified):
+    """destroy_conditionally!: 412 when the object changed after If-Unmodified-Since (lib/api/helpers.rb)."""
+    header = ctx.header("If-Unmodified-Since")
+    if not header:
+        return
+    try:
+        since = parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError, IndexError):
+        try:
+            since = datetime.fromisoformat(header.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return
+    if int(last_modified) > since:
+        raise ApiError(412, {"message": "412 Precondition Failed"})
+
+
 def is_http_url(value):
     try:
         parts = urlsplit(value)
@@ -287,6 +338,7 @@ class LabState:
         self.requests = []
         self.deliveries = []
         self.faults = []
+        self.latencies = []
         self.reset()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -305,8 +357,9 @@ class LabState:
         }
         self.settings_types = {}
         self.settings = {"id": 1}
-        extra = LEGACY_SETTINGS if self.profile == "legacy" else MODERN_SETTINGS
-        if self.profile == "modern":
+        modern = version_tuple(self.version) >= (13, 0)
+        extra = MODERN_SETTINGS if modern else LEGACY_SETTINGS
+        if modern:
             self.settings["max_attachment_size"] = 100
         for name, kind, default in COMMON_SETTINGS + extra + (KODING_SETTINGS if self.features["koding_settings"] else []):
             self.settings_types[name] = kind
@@ -323,6 +376,22 @@ class LabState:
         self.requests.clear()
         self.deliveries.clear()
         self.faults.clear()
+        self.latencies.clear()
+
+    def take_latency(self, method, path, when):
+        """Seconds to wait for this request at `when` ("before" or "after" it is served)."""
+        with self.lock:
+            for rule in self.latencies:
+                if rule["when"] != when or (rule.get("method") and rule["method"].upper() != method):
+                    continue
+                if rule.get("path_prefix") and not path.startswith(rule["path_prefix"]):
+                    continue
+                if "count" in rule:
+                    rule["count"] -= 1
+                    if rule["count"] <= 0:
+                        self.latencies.remove(rule)
+                return rule["delay_ms"] / 1000.0
+        return 0.0
 
     @staticmethod
     def _new_user(user_id, username, name, email, is_admin, now):
@@ -346,6 +415,9 @@ class LabState:
         return secrets.token_hex(32)
 
     def app_json(self, app, secret=None):
+        if not self.features["application_full_fields"]:
+            # 11.0 ApplicationWithSecret exposes uid as application_id, secret and redirect_uri as callback_url only.
+            return {"application_id": app["uid"], "secret": secret, "callback_url": app["redirect_uri"]}
         body = {"id": app["id"], "application_id": app["uid"], "application_name": app["name"]}
         if secret is not None:
             body["secret"] = secret
@@ -358,7 +430,8 @@ class LabState:
     def add_hook(self, values):
         hook_id = self.next_hook_id
         self.next_hook_id += 1
-        hook = {"id": hook_id, "created_at": time.time(), "token": None, "name": None, "description": None,
+        now = time.time()
+        hook = {"id": hook_id, "created_at": now, "updated_at": now, "token": None, "name": None, "description": None,
                 "push_events_branch_filter": None, "branch_filter_strategy": "wildcard", "url_variables": [], "custom_headers": []}
         hook.update(HOOK_FLAG_DEFAULTS)
         hook.update(values)
@@ -395,7 +468,7 @@ class LabState:
             "identities": [], "can_create_group": True, "can_create_project": True, "two_factor_enabled": False,
             "external": False, "private_profile": False,
         }
-        if self.profile == "modern":
+        if version_tuple(self.version) >= (13, 0):
             body["locked"] = False
             body["job_title"] = ""
         if with_admin:
@@ -499,11 +572,9 @@ class GitLabLab:
             ("GET", r"/api/v4/application/settings", self.get_settings, True),
             ("PUT", r"/api/v4/application/settings", self.put_settings, True),
             ("POST", r"/api/v4/applications", self.create_application, True),
-            ("DELETE", r"/api/v4/applications/(?P<id>[^/]+)", self.delete_application, True),
             ("GET", r"/api/v4/hooks", self.list_hooks, True),
             ("POST", r"/api/v4/hooks", self.create_hook, True),
             ("GET", r"/api/v4/hooks/(?P<id>[^/]+)", self.get_hook, True),
-            ("POST", r"/api/v4/hooks/(?P<id>[^/]+)", self.test_hook, True),
             ("DELETE", r"/api/v4/hooks/(?P<id>[^/]+)", self.delete_hook, True),
             ("GET", r"/api/v4/users", self.list_users, True),
             ("POST", r"/api/v4/users", self.create_user, True),
@@ -517,6 +588,10 @@ class GitLabLab:
             routes.append(("GET", r"/api/v4/metadata", self.get_metadata, False))
         if features["applications_list"]:
             routes.append(("GET", r"/api/v4/applications", self.list_applications, True))
+        if features["applications_delete"]:
+            routes.append(("DELETE", r"/api/v4/applications/(?P<id>[^/]+)", self.delete_application, True))
+        if features["hooks_test_post"]:
+            routes.append(("POST", r"/api/v4/hooks/(?P<id>[^/]+)", self.test_hook, True))
         if features["renew_secret"]:
             routes.append(("POST", r"/api/v4/applications/(?P<id>[^/]+)/renew-secret", self.renew_secret, True))
         if features["hooks_put"]:
@@ -525,17 +600,12 @@ class GitLabLab:
 
     # ---- dispatch --------------------------------------------------------------------------
     def route(self, method, path):
+        # A path served for another method only is Grape's catch-all too: 404, never 405 (lib/api/api.rb).
         lookup = "GET" if method == "HEAD" else method
-        allowed = []
         for route_method, pattern, endpoint, admin in self.routes:
             match = pattern.fullmatch(path)
-            if not match:
-                continue
-            if route_method == lookup:
+            if match and route_method == lookup:
                 return endpoint, admin, match
-            allowed.append(route_method)
-        if allowed:
-            raise ApiError(405, {"error": "405 Not Allowed"}, {"Allow": ", ".join(sorted(set(allowed)) + ["OPTIONS"])})
         raise not_found()
 
     def authenticate(self, ctx, admin):
@@ -720,6 +790,9 @@ class GitLabLab:
     def hook_params(self):
         declared = {"url": str, "token": str}
         declared.update({flag: bool for flag in HOOK_FLAGS})
+        if not self.state.features["hook_repository_update_param"]:
+            # 11.0 does not declare it: Grape drops it and the column keeps its default (true).
+            del declared["repository_update_events"]
         if self.state.features["hook_details"]:
             declared.update({"push_events_branch_filter": str, "branch_filter_strategy": str, "name": str, "description": str,
                              "url_variables": list, "custom_headers": list})
@@ -737,8 +810,19 @@ class GitLabLab:
                     errors.append("%s[key] is missing" % key)
         if errors:
             raise param_error(", ".join(errors))
+        modern = self.state.features["validation_status_422"]
         if "url" in values and not is_http_url(values["url"] or ""):
-            raise ApiError(422, {"message": "Invalid url given"})
+            if modern:
+                raise ApiError(422, {"message": "Invalid url given"})
+            raise validation_error("url", "is blocked: Only allowed protocols are http, https")
+        if "\n" in (values.get("token") or ""):
+            # WebHook validates the token format (no newline). 11.x: render_validation_error! (400);
+            # modern create: WebHooks::CreateService full messages (422); modern update: render_validation_error!(hook, 422).
+            if not modern:
+                raise validation_error("token", "is invalid")
+            if ctx.method == "POST":
+                raise ApiError(422, {"message": "Token is invalid"})
+            raise ApiError(422, {"message": {"token": ["is invalid"]}})
         return values
 
     def list_hooks(self, ctx):
@@ -751,10 +835,13 @@ class GitLabLab:
         values = self.checked_hook_values(ctx, self.hook_params())
         return 201, self.state.hook_json(self.state.add_hook(values))
 
-    def find_hook(self, ctx):
+    def find_hook(self, ctx, thing=None):
+        """SystemHook.find (RecordNotFound: '404 Not found'), or find_by + not_found!(thing)."""
         hook = self.state.hooks.get(self.path_id(ctx, "hook_id" if self.state.features["hooks_put"] else "id"))
         if hook is None:
-            raise not_found("Hook")
+            if thing:
+                raise not_found(thing)
+            raise ApiError(404, {"message": "404 Not found"})
         return hook
 
     def get_hook(self, ctx):
@@ -773,13 +860,16 @@ class GitLabLab:
     def update_hook(self, ctx):
         hook = self.find_hook(ctx)
         declared = self.hook_params()
-        if not any(name in ctx.params for name in declared):
-            raise param_error("%s are missing, at least one parameter must be provided" % ", ".join(declared))
-        hook.update(self.checked_hook_values(ctx, declared))
+        values = self.checked_hook_values(ctx, declared)
+        if not values:
+            raise ApiError(400, {"message": "No parameters provided"})
+        values["updated_at"] = time.time()
+        hook.update(values)
         return 200, self.state.hook_json(hook)
 
     def delete_hook(self, ctx):
-        hook = self.find_hook(ctx)
+        hook = self.find_hook(ctx, None if self.state.features["hooks_get_returns_hook"] else "System hook")
+        check_unmodified_since(ctx, hook["updated_at"])
         del self.state.hooks[hook["id"]]
         return 204, None
 
@@ -1024,7 +1114,10 @@ class Handler(BaseHTTPRequestHandler):
             self.handle_control(parts.path, raw)
             return
         state = self.server.state
+        # Latency is served outside the lock, so overlapping requests really overlap.
+        time.sleep(state.take_latency(self.command, parts.path, "before"))
         status, body, headers, deliveries = self.handle_gitlab(parts.path, parts.query, raw)
+        time.sleep(state.take_latency(self.command, parts.path, "after"))
         if deliveries:
             state.send_deliveries(deliveries)
         with state.lock:
@@ -1048,12 +1141,17 @@ class Handler(BaseHTTPRequestHandler):
         status = fault["status"]
         retry_after = int(fault.get("retry_after") or 1)
         headers = {}
+        if status == 429 and fault.get("limiter") == "application":
+            # Gitlab::ApplicationRateLimiter (per-endpoint limits): a JSON body, no RateLimit-* headers.
+            return status, {"message": {"error": THROTTLED_TEXT}}, {"Retry-After": str(retry_after)}
         if status == 429:
-            reset = int(time.time()) + retry_after
-            headers = {"Retry-After": str(retry_after), "RateLimit-Name": "throttle_authenticated_api", "RateLimit-Limit": "2000",
-                       "RateLimit-Observed": "2001", "RateLimit-Remaining": "0", "RateLimit-Reset": str(reset),
-                       "RateLimit-ResetTime": formatdate(reset, usegmt=True)}
-            return status, {"message": {"error": THROTTLED_TEXT}}, headers
+            # Rack::Attack's throttles: text/plain "Retry later\n"; GitLab adds RateLimit-* from 13.x on.
+            headers = {"Content-Type": "text/plain", "Retry-After": str(retry_after)}
+            if self.server.state.features["rate_limit_headers"]:
+                reset = int(time.time()) + retry_after
+                headers.update({"RateLimit-Name": "throttle_authenticated_api", "RateLimit-Limit": "2000", "RateLimit-Observed": "2001",
+                                "RateLimit-Remaining": "0", "RateLimit-Reset": str(reset), "RateLimit-ResetTime": formatdate(reset, usegmt=True)})
+            return status, "Retry later\n", headers
         if "retry_after" in fault:
             headers["Retry-After"] = str(retry_after)
         content_type, text = FAULT_BODIES.get(status, ("text/plain; charset=utf-8", "%d\n" % status))
@@ -1108,13 +1206,29 @@ class Handler(BaseHTTPRequestHandler):
                     self.send(400, {"error": problem})
                     return
                 fault = {"status": body["status"], "count": int(body.get("count", 1))}
-                for name in ("method", "path_prefix", "retry_after"):
+                for name in ("method", "path_prefix", "retry_after", "limiter"):
                     if body.get(name) is not None:
                         fault[name] = body[name]
                 state.faults.append(fault)
                 self.send(201, fault)
             elif key == ("DELETE", "/__lab__/faults"):
                 state.faults.clear()
+                self.send(204, None)
+            elif key == ("GET", "/__lab__/latency"):
+                self.send(200, {"latency": list(state.latencies)})
+            elif key == ("POST", "/__lab__/latency"):
+                problem = check_latency(body)
+                if problem:
+                    self.send(400, {"error": problem})
+                    return
+                rule = {"delay_ms": body["delay_ms"], "when": body.get("when", "after")}
+                for name in ("method", "path_prefix", "count"):
+                    if body.get(name) is not None:
+                        rule[name] = body[name]
+                state.latencies.append(rule)
+                self.send(201, rule)
+            elif key == ("DELETE", "/__lab__/latency"):
+                state.latencies.clear()
                 self.send(204, None)
             elif key == ("POST", "/__lab__/reset"):
                 state.reset()
@@ -1139,6 +1253,25 @@ def check_fault(body):
         return "status must be one of 429, 500, 502, 503, 504"
     if not isinstance(body.get("count", 1), int) or body.get("count", 1) < 1:
         return "count must be a positive integer"
+    if body.get("limiter", "rack_attack") not in ("rack_attack", "application"):
+        return "limiter must be rack_attack or application"
+    return None
+
+
+def check_latency(body):
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    delay = body.get("delay_ms")
+    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 60000:
+        return "delay_ms must be an integer from 0 to 60000"
+    if body.get("when", "after") not in ("before", "after"):
+        return "when must be before or after"
+    count = body.get("count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        return "count must be a positive integer"
+    for name in ("method", "path_prefix"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return "%s must be a string" % name
     return None
 
 

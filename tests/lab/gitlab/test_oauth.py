@@ -134,6 +134,8 @@ def test_refresh_revokes_the_old_token(lab, app):
 
 
 def test_deleting_the_application_kills_its_tokens(lab, app):
+    if lab.profile == "legacy":
+        pytest.skip("GitLab 11.0 cannot delete applications")
     access = exchange(lab, app, get_code(lab, app)).json()["access_token"]
     assert lab.api("DELETE", "/applications/%d" % app["id"]).status_code == 204
     answer = lab.api("GET", "/user", token=None, headers={"Authorization": "Bearer " + access})
