@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import USER_TOKEN
+from .gitlab_lab.tokens import ADMIN_TOKEN, USER_TOKEN
 
 CALLBACK = "http://koding.example/-/oauth/gitlab/callback"
 INVALID_GRANT = ("The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, "
@@ -111,7 +111,7 @@ def test_authorize_unsupported_response_type(lab, app):
 
 def test_scope_limits_the_token(lab, app):
     answer = authorize(lab, {"client_id": app["application_id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": "read_user"},
-                       token="glpat-lab-admin-9f4c2e7a1b3d")
+                       token=ADMIN_TOKEN)
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     access = exchange(lab, app, code).json()["access_token"]
     bearer = {"Authorization": "Bearer " + access}

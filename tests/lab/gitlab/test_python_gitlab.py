@@ -1,6 +1,8 @@
-"""Conformance: python-gitlab, an independent client, against both lab profiles."""
+"""Conformance: python-gitlab, an independent client, against every lab profile."""
 
 import pytest
+
+from .gitlab_lab.tokens import USER_TOKEN
 
 gitlab = pytest.importorskip("gitlab")
 
@@ -110,7 +112,7 @@ def test_hooks_list_all_default_page_size(lab):
 
 def test_non_admin_gets_forbidden(lab):
     with pytest.raises(gitlab.exceptions.GitlabListError) as error:
-        lab.gitlab("glpat-lab-user-5e8d1c3b7a2f").hooks.list(get_all=True)
+        lab.gitlab(USER_TOKEN).hooks.list(get_all=True)
     assert error.value.response_code == 403
 
 
