@@ -121,3 +121,27 @@ def test_current_user(lab):
     client.auth()
     assert client.user.username == "root"
     assert client.user.is_admin is True
+
+
+def test_hooks_create_on_legacy_keeps_repository_update_events(legacy):
+    hook = legacy.gitlab().hooks.create({"url": "http://127.0.0.1:9/koding", "repository_update_events": False})
+    assert hook.repository_update_events is True
+
+
+def test_hooks_get(lab):
+    client = lab.gitlab()
+    created = client.hooks.create({"url": "http://127.0.0.1:9/koding"})
+    fetched = client.hooks.get(created.id)
+    if lab.profile == "modern":
+        assert fetched.url == "http://127.0.0.1:9/koding"
+    else:
+        # python-gitlab's docs: on GitLab before 14.9 this is "test a system hook"
+        assert fetched.attributes["event_name"] == "project_create"
+
+
+def test_throttled_request_is_retried_after_retry_after(lab):
+    # python-gitlab obeys the rate limit: it reads Retry-After from the text/plain 429 and tries again.
+    lab.control("POST", "faults", {"status": 429, "retry_after": 1})
+    lab.control("DELETE", "requests")
+    assert lab.gitlab().hooks.list(get_all=True) == []
+    assert [entry["status"] for entry in lab.requests_log()] == [429, 200]

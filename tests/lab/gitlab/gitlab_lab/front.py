@@ -213,12 +213,17 @@ def control(state, method, path, body):
         listings[path][1].clear()
         return 204, None
     if key == ("POST", "/__lab__/faults"):
-        return add_rule(state.faults, check_fault(body), body, {"status": body.get("status") if isinstance(body, dict) else None},
-                        ("count", "method", "path_prefix", "retry_after", "limiter"), {"count": 1})
+        problem = check_fault(body)
+        if problem:
+            return 400, {"error": problem}
+        return add_rule(state.faults, {"status": body["status"], "count": body.get("count", 1)}, body,
+                        ("method", "path_prefix", "retry_after", "limiter"))
     if key == ("POST", "/__lab__/latency"):
-        return add_rule(state.latencies, check_latency(body), body,
-                        {"delay_ms": body.get("delay_ms") if isinstance(body, dict) else None, "when": body.get("when", "after") if isinstance(body, dict) else None},
-                        ("method", "path_prefix", "count"), {})
+        problem = check_latency(body)
+        if problem:
+            return 400, {"error": problem}
+        return add_rule(state.latencies, {"delay_ms": body["delay_ms"], "when": body.get("when", "after")}, body,
+                        ("method", "path_prefix", "count"))
     if key == ("POST", "/__lab__/reset"):
         state.reset()
         return 200, {"profile": state.profile.name, "version": state.profile.version}
@@ -229,13 +234,11 @@ def control(state, method, path, body):
     return 404, {"error": "unknown lab control endpoint"}
 
 
-def add_rule(rules, problem, body, rule, optional, defaults):
-    if problem:
-        return 400, {"error": problem}
+def add_rule(rules, rule, body, optional):
+    """Add a fault or latency rule with the optional keys the body gives; (201, rule)."""
     for name in optional:
-        value = body.get(name, defaults.get(name))
-        if value is not None:
-            rule[name] = value
+        if body.get(name) is not None:
+            rule[name] = body[name]
     rules.append(rule)
     return 201, rule
 
