@@ -166,14 +166,15 @@ def test_settings_type_errors(lab):
 def test_application_create_fields(lab):
     app = new_app(lab)
     assert re.fullmatch(r"[0-9a-f]{64}", app["application_id"])
+    # lib/api/entities.rb: ApplicationWithSecret is Application plus secret, exposed last.
     if lab.profile == "legacy":
-        assert list(app) == ["application_id", "secret", "callback_url"]
+        assert list(app) == ["application_id", "callback_url", "secret"]
         assert re.fullmatch(r"[0-9a-f]{64}", app["secret"])
     elif lab.profile == "transition":
-        assert list(app) == ["id", "application_id", "application_name", "secret", "callback_url"]
+        assert list(app) == ["id", "application_id", "application_name", "callback_url", "secret"]
         assert re.fullmatch(r"[0-9a-f]{64}", app["secret"])
     else:
-        assert list(app) == ["id", "application_id", "application_name", "secret", "callback_url", "confidential"]
+        assert list(app) == ["id", "application_id", "application_name", "callback_url", "confidential", "secret"]
         assert re.fullmatch(r"gloas-[0-9a-f]{64}", app["secret"])
         assert app["confidential"] is True
         assert new_app(lab, confidential="false")["confidential"] is False

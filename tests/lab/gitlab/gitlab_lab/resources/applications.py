@@ -14,16 +14,16 @@ FORBIDDEN_SCHEMES = ("data", "vbscript", "javascript")
 
 
 def app_json(ctx, app, secret=None):
-    """Entities::Application, or ApplicationWithSecret when a secret is given."""
-    if not ctx.profile.has("application_full_fields"):
-        # 11.0 ApplicationWithSecret: uid as application_id, secret, redirect_uri as callback_url; nothing else.
-        return {"application_id": app["uid"], "secret": secret, "callback_url": app["redirect_uri"]}
-    body = {"id": app["id"], "application_id": app["uid"], "application_name": app["name"]}
-    if secret is not None:
-        body["secret"] = secret
-    body["callback_url"] = app["redirect_uri"]
+    """Entities::Application, or ApplicationWithSecret (Application plus secret, exposed last) when a secret is given."""
+    if ctx.profile.has("application_full_fields"):
+        body = {"id": app["id"], "application_id": app["uid"], "application_name": app["name"], "callback_url": app["redirect_uri"]}
+    else:
+        # 10.5 to 11.4: Application exposes only uid as application_id and redirect_uri as callback_url.
+        body = {"application_id": app["uid"], "callback_url": app["redirect_uri"]}
     if ctx.profile.has("application_confidential"):
         body["confidential"] = app["confidential"]
+    if secret is not None:
+        body["secret"] = secret
     return body
 
 

@@ -85,6 +85,22 @@ def client_application(ctx):
     return app
 
 
+def reusable_token(state, app_id, user_id, scopes):
+    """Doorkeeper's reuse_access_token (GitLab enables it): the owner's live token with the same scopes comes back."""
+    now = int(time.time())
+    for access, record in state.access_tokens.items():
+        if (record["app_id"], record["user_id"], record["state"]) != (app_id, user_id, "active") or sorted(record["scopes"]) != sorted(scopes):
+            continue
+        remaining = record["created_at"] + ACCESS_TOKEN_LIFETIME - now
+        if remaining <= 0:
+            continue
+        refresh = next((key for key, item in state.refresh_tokens.items() if item["access_token"] == access and item["state"] == "active"), None)
+        body = {"access_token": access, "token_type": "Bearer", "expires_in": remaining, "refresh_token": refresh,
+                "scope": " ".join(record["scopes"]), "created_at": record["created_at"]}
+        return 200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    return None
+
+
 def token(ctx):
     params, state = ctx.params, ctx.state
     grant_type = params.get("grant_type")
@@ -103,6 +119,9 @@ def token(ctx):
             raise oauth_error(400, "invalid_grant")
         grant["used"] = True
         user_id, scopes = grant["user_id"], grant["scopes"]
+        reused = reusable_token(state, app["id"], user_id, scopes)
+        if reused:
+            return reused
     else:
         old = state.refresh_tokens.get(params.get("refresh_token") or "")
         if old is None or old["app_id"] != app["id"] or old["state"] != "active":
