@@ -4,6 +4,7 @@ Sources (see README.md, "Sources"):
   [settings-11.0] spec/requests/api/settings_spec.rb, gitlab-ce 10.x-11.0 line (with the Koding settings)
   [version]       spec/requests/api/version_spec.rb, gitlab-ce 10.x-11.x line
   [pagination]    spec/support/matchers/pagination_matcher.rb, gitlabhq master
+  [offset]        lib/gitlab/pagination/offset_pagination.rb and Kaminari::ActiveRecordRelationMethodsWithLimit, gitlabhq master
 """
 
 import re
@@ -100,6 +101,17 @@ def test_limited_pagination_headers(lab_factory):
     answer = lab.api("GET", "/hooks", params={"per_page": 2})
     assert all(name in answer.headers for name in PAGINATION_HEADERS if not name.startswith("X-Total"))
     assert "X-Total" not in answer.headers and "X-Total-Pages" not in answer.headers
+
+
+@pytest.mark.parametrize("rows,counted", [(10000, True), (10001, False)])
+def test_counting_stops_past_ten_thousand_rows_on_modern(lab, rows, counted):
+    # [offset] exceeeds_count?: total_count_with_limit > MAX_COUNT_LIMIT (10_000) -> without_count (limited headers)
+    lab.control("POST", "seed", {"hooks": rows})
+    answer = lab.api("GET", "/hooks", params={"per_page": 100})
+    has_totals = "X-Total" in answer.headers
+    assert has_totals is (counted or lab.profile != "modern")
+    assert ('rel="last"' in answer.headers["Link"]) is has_totals
+    assert answer.headers["X-Next-Page"] == "2"
 
 
 # ---- throttling -------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .profiles import COUNT_LIMIT
+
 TRUE_STRINGS = {"true", "t", "1", "yes", "y", "on"}
 FALSE_STRINGS = {"false", "f", "0", "no", "n", "off"}
 
@@ -176,7 +178,9 @@ def paginate(ctx, items):
         links.append('<%s>; rel="prev"' % link(prev_page))
     links.append('<%s>; rel="first"' % link(1))
     headers = {"X-Next-Page": str(next_page or ""), "X-Page": str(page), "X-Per-Page": str(per_page), "X-Prev-Page": str(prev_page or "")}
-    if ctx.profile.has("pagination_totals"):
+    # Gitlab::Pagination::OffsetPagination: past Kaminari's MAX_COUNT_LIMIT the count is skipped (limited headers).
+    counted = not (ctx.profile.has("pagination_count_limit") and total > COUNT_LIMIT)
+    if ctx.profile.has("pagination_totals") and counted:
         links.append('<%s>; rel="last"' % link(total_pages))
         headers["X-Total"] = str(total)
         headers["X-Total-Pages"] = str(total_pages)

@@ -24,7 +24,9 @@ FEATURES = (
     "validation_status_422",  # hook validation errors answer 422 (400 before)
     "rate_limit_headers",  # RateLimit-* headers on Rack::Attack's 429
     "pagination_totals",  # X-Total, X-Total-Pages and rel="last"
+    "pagination_count_limit",  # no totals when a list holds more than 10,000 rows (Kaminari MAX_COUNT_LIMIT)
 )
+COUNT_LIMIT = 10000
 
 PROFILES = {
     "legacy": {
