@@ -24,8 +24,8 @@ options:
       - It needs the C(api) scope, and the C(admin_mode) scope too when Admin Mode is enabled on the instance.
       - If neither O(api_token) nor O(api_oauth_token) is set, the value of the E(GITLAB_API_TOKEN) environment variable is used.
       - Mutually exclusive with O(api_oauth_token).
-      - A token with whitespace or control characters (for example the newline at the end of a file) is refused
-        before any request; the module does not strip it. Use C(| trim) where the value comes from a file.
+      - A token with whitespace, control characters (for example the newline at the end of a file) or other
+        characters than printable ASCII is refused before any request; the module does not strip it. Use C(| trim) where the value comes from a file.
     type: str
   api_oauth_token:
     description:

@@ -314,6 +314,10 @@ class GitlabClient(object):
                 'The request %s could not be sent: a header value is not valid in HTTP (usually a token with a '
                 'newline or another control character). Check api_token / api_oauth_token (or GITLAB_API_TOKEN).'
                 % where, method, path, kind='invalid_request')
+        if isinstance(exc, UnicodeEncodeError):
+            return self._error(
+                'The request %s could not be sent: a header or the URL holds a character HTTP cannot carry. Check '
+                'api_token / api_oauth_token and api_url.' % where, method, path, kind='invalid_request')
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                             requests.exceptions.InvalidSchema, requests.exceptions.URLRequired,
                             ValueError, UnicodeError)):

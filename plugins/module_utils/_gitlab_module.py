@@ -113,8 +113,9 @@ class GitlabModule(AnsibleModule):
             problems.append('No GitLab token given: set api_token (or the %s environment variable) or '
                             'api_oauth_token.' % TOKEN_ENV)
         env_token = self.token is not None and params['api_token'] is None
-        problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token'))
-        problems.append(validate_token(self.oauth_token, 'api_oauth_token'))
+        problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token',
+                                       ascii_only=True))
+        problems.append(validate_token(self.oauth_token, 'api_oauth_token', ascii_only=True))
         problems.append(validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True))
         problems.append(validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS))
         problems.append(validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES))

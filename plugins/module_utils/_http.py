@@ -141,8 +141,11 @@ def _host_error(host):
     return None
 
 
-def validate_token(value, option):
-    """Return an error message if a token holds whitespace or control characters (never quoting the token), else None."""
+def validate_token(value, option, ascii_only=False):
+    """Return an error message if a token holds whitespace or control characters (never quoting the token), else None.
+
+    With ascii_only (a token sent in an HTTP header) any character outside printable ASCII is refused too.
+    """
     if value is None:
         return None
     if not isinstance(value, str):
@@ -153,6 +156,9 @@ def validate_token(value, option):
         return ('Option %s must not contain whitespace or control characters; it has %s. The module does not strip it: '
                 'remove it (a token read from a file usually ends in a newline: use "| trim").'
                 % (option, _describe_unsafe(value)))
+    if ascii_only and not all(' ' < char < '\x7f' for char in value):
+        return ('Option %s must hold only printable ASCII characters (it is sent in an HTTP header); it has another '
+                'character. Check that the right value was given.' % option)
     return None
 
 

@@ -28,7 +28,8 @@ description:
     earlier copy, if any, cannot be seen and stays). With the O(application_id) an earlier run returned, it reports no
     change and sends no write, without being able to check the application's properties. O(state=absent),
     O(renew_secret=true), and O(recreate=on_change) together with O(application_id) fail with a message saying so
-    and where to do it by hand (Admin Area, Applications). RV(listing_supported) is V(false) there.
+    and where to do it by hand (Admin Area, Applications). RV(listing_supported) is V(false) there. If the
+    application was deleted by hand, the module cannot tell; run it without O(application_id) to create a new one.
   - After creating an application the module lists the applications again. If another run created one with the same
     name at the same time, the application with the lowest id stays; a run whose copy is not that one deletes its
     copy and fails, saying that another run holds the application (and its secret). Nothing is left that blocks the
@@ -433,7 +434,7 @@ class OAuthApp(object):
             if state == 'absent':
                 self.fail_unsupported('delete OAuth applications (DELETE %s/:id)' % APPS_PATH, LIST_SINCE,
                                       'Delete %r in %s.' % (self.name, ADMIN_PAGE))
-            if self.params['renew_secret']:
+            if self.params['renew_secret'] and self.params['application_id']:
                 self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
                                       RENEW_SINCE, 'Delete the application in %s and run again without '
                                       'application_id to create a new one.' % ADMIN_PAGE)

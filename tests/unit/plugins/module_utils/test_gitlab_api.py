@@ -302,6 +302,7 @@ def test_post_cut_mid_body_is_not_repeated():
     (requests.exceptions.TooManyRedirects('Exceeded 30 redirects.'), ['GET /version']),
     (ValueError('bad %s' % ADMIN_TOKEN), ['GET /version']),
     (OSError('Could not find a suitable TLS CA certificate bundle'), ['GET /version']),
+    (UnicodeEncodeError('latin-1', ADMIN_TOKEN + '\u20ac', 26, 27, 'ordinal not in range(256)'), ['header', 'api_token']),
 ])
 def test_every_transport_error_is_a_clear_failure_without_the_secret(exc, words):
     client, session, dummy = client_with([exc] * 5)

@@ -292,3 +292,9 @@ def test_application_id_settles_duplicates():
     result, session = run(gitlab, dict(APP, application_id=mine['application_id']))
     assert not result['changed'] and result['application']['id'] == mine['id']
     assert any('Remove the others' in w for w in result['warnings'])
+
+
+def test_legacy_renew_secret_is_ignored_when_the_application_is_created():
+    gitlab = FakeGitLab('legacy')
+    result, dummy = run(gitlab, dict(APP, renew_secret=True))
+    assert result['changed'] and result['secret'] == gitlab.apps[0]['secret']

@@ -38,7 +38,7 @@ BAD_URLS = [
 ]
 BAD_TOKENS = [
     ADMIN_TOKEN + '\n', ' ' + ADMIN_TOKEN, ADMIN_TOKEN + '\r\n', ADMIN_TOKEN + ' ', 'glpat\tabcdefgh', 'glpat-\x00abcdef',
-    'glpat-\x7fabcdef', 'glpat-\u2028abcdef', 'glpat-\xa0abcdef', '',
+    'glpat-\x7fabcdef', 'glpat-\u2028abcdef', 'glpat-\xa0abcdef', 'glpat-\u20acabcdef', 'glpat-\u00e9abcdef', '',
 ]
 BAD_CONNECTION = (
     [('api_url', value) for value in BAD_URLS + ['http://root:%s@gitlab.test' % PASSWORD]]
@@ -59,7 +59,8 @@ MODULE_OPTIONS = (
     [(gitlab_koding_settings, 'koding_url', value) for value in BAD_URLS]
     + [(gitlab_koding_settings, 'koding_enabled', value) for value in ('maybe', [True])]
     + [(gitlab_system_hook, 'url', value) for value in BAD_URLS + [None]]
-    + [(gitlab_system_hook, 'token', value) for value in BAD_TOKENS]
+    # The hook token travels in the JSON body: any printable character is fine there, whitespace is not.
+    + [(gitlab_system_hook, 'token', value) for value in BAD_TOKENS if value.isascii() or not value.isprintable()]
     + [(gitlab_system_hook, option, 'sometimes') for option in ('push_events', 'enable_ssl_verification')]
     + [(gitlab_system_hook, 'state', 'gone'), (gitlab_system_hook, 'update_token', 'never')]
     + [(gitlab_oauth_app, 'name', value) for value in ('', '   ', 'Kod\x00ing', 'Kod\x1bing', None)]
