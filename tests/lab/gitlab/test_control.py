@@ -5,6 +5,9 @@ import threading
 import time
 
 import pytest
+import requests
+
+from .gitlab_lab.tokens import ADMIN_TOKEN
 
 
 def test_rate_limit_fault(lab):
@@ -146,3 +149,24 @@ def test_bad_latency_is_refused(lab, body):
     answer = lab.session.post(lab.url + "/__lab__/latency", json=body, timeout=30)
     assert answer.status_code == 400
     assert "error" in answer.json()
+
+
+def test_latency_widens_the_window_between_read_and_write(lab):
+    # What the fault is for: two runs that each read, then create when nothing was found, both create.
+    url = "http://127.0.0.1:9/koding"
+    lab.control("POST", "latency", {"delay_ms": 800, "method": "GET", "path_prefix": "/api/v4/hooks"})
+    headers = {"PRIVATE-TOKEN": ADMIN_TOKEN}
+
+    def read_then_create():
+        listed = requests.get(lab.url + "/api/v4/hooks", headers=headers, timeout=30).json()
+        if not [hook for hook in listed if hook["url"] == url]:
+            requests.post(lab.url + "/api/v4/hooks", headers=headers, data={"url": url}, timeout=30)
+
+    runs = [threading.Thread(target=read_then_create) for _ in range(2)]
+    for run in runs:
+        run.start()
+        time.sleep(0.1)
+    for run in runs:
+        run.join()
+    lab.control("DELETE", "latency")
+    assert [hook["url"] for hook in lab.api("GET", "/hooks").json()] == [url, url]
