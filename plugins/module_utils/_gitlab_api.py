@@ -10,28 +10,20 @@
 from __future__ import annotations
 
 import email.utils
-import os
+import math
+import threading
 import time
-import traceback
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlsplit
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
-
-from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT, validate_http_url
-
-REQUESTS_IMPORT_ERROR = None
-try:
-    import requests
-    import urllib3
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS = True
-
-# Shown instead of any secret in diffs and messages.
-SECRET_PLACEHOLDER = '********'
+from ansible_collections.koding.gitlab.plugins.module_utils._http import (
+    SECRET_PLACEHOLDER,
+    USER_AGENT,
+    redact_userinfo,
+    requests,
+    urllib3,
+)
 
 # Status codes that mean "try again later"; the request was not (fully) handled.
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
@@ -42,28 +34,9 @@ BACKOFF_CAP = 30.0
 
 # A guard against a server that keeps announcing a next page forever.
 MAX_PAGES = 10000
-
-TOKEN_ENV = 'GITLAB_API_TOKEN'
-
-
-def gitlab_api_argument_spec():
-    """Connection options shared by every GitLab module (see the gitlab_api doc fragment)."""
-    return dict(
-        api_url=dict(type='str', required=True, fallback=(env_fallback, ['GITLAB_URL'])),
-        # The GITLAB_API_TOKEN fallback is applied by create_client(), not here: ansible-core applies
-        # env fallbacks before checking mutually_exclusive, so an exported token would make every task
-        # that passes api_oauth_token fail with a confusing "mutually exclusive" error.
-        api_token=dict(type='str', no_log=True),
-        api_oauth_token=dict(type='str', no_log=True),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='float', default=30.0),
-        max_retries=dict(type='int', default=3),
-        max_retry_wait=dict(type='float', default=60.0),
-    )
-
-
-GITLAB_API_MUTUALLY_EXCLUSIVE = [('api_token', 'api_oauth_token')]
+PER_PAGE = 100
+# Pages read at once once the first page has said how many there are: small, to spare GitLab.
+PAGE_WORKERS = 4
 
 
 class GitlabApiError(Exception):
@@ -71,9 +44,10 @@ class GitlabApiError(Exception):
 
     Attributes: method, path (API path below /api/v4), status (None when no HTTP answer came back),
     gitlab_message (GitLab's own error text, if any) and kind, one of:
-    'connection', 'tls', 'unauthorized', 'forbidden', 'not_found' (the resource is not there),
-    'route_not_found' (the endpoint does not exist on this GitLab), 'method_not_allowed',
-    'rate_limited', 'server', 'client', 'invalid_response'.
+    'connection', 'tls', 'transport' (an answer cut off or undecodable), 'invalid_request' (the request could not
+    be built), 'unauthorized', 'forbidden', 'not_found' (the resource is not there), 'route_not_found' (the
+    endpoint does not exist on this GitLab), 'method_not_allowed', 'rate_limited', 'server', 'client',
+    'invalid_response'.
     """
 
     def __init__(self, msg, method=None, path=None, status=None, gitlab_message=None, kind='client'):
@@ -94,6 +68,10 @@ class GitlabApiError(Exception):
     def resource_not_found(self):
         return self.kind == 'not_found'
 
+    def details(self):
+        return dict(method=self.method, path=self.path, status=self.status, gitlab_message=self.gitlab_message,
+                    kind=self.kind)
+
     def __str__(self):
         return self.msg
 
@@ -111,12 +89,16 @@ def _flatten_message(value):
     return '%s' % (value,)
 
 
-def gitlab_error_text(response):
-    """GitLab's own error text from a response body, whatever its shape."""
+def _json_body(response):
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        body = None
+        return None
+
+
+def gitlab_error_text(response):
+    """GitLab's own error text from a response body, whatever its shape (JSON, or text such as 'Retry later')."""
+    body = _json_body(response)
     if isinstance(body, dict):
         parts = []
         if 'message' in body:
@@ -127,7 +109,13 @@ def gitlab_error_text(response):
             parts.append(_flatten_message(body['error_description']))
         if parts:
             return ': '.join(parts)
-    text = (response.text or '').strip()
+    try:
+        text = (response.text or '').strip()
+    except (ValueError, LookupError):
+        text = ''
+    if text.lstrip().startswith('<'):
+        return 'an HTML page'
+    text = ' '.join(text.split())
     if len(text) > 200:
         text = text[:200] + '...'
     return text
@@ -150,16 +138,21 @@ def _retry_after_seconds(response):
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = None
+    if seconds is not None:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
-    return max(0.0, when.timestamp() - time.time())
+    try:
+        return max(0.0, when.timestamp() - time.time())
+    except (ValueError, OverflowError):
+        return None
 
 
 def _connection_never_established(exc):
@@ -169,15 +162,54 @@ def _connection_never_established(exc):
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = exc.args[0] if exc.args else None
         reason = getattr(reason, 'reason', reason)
-        return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+        return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
     return False
+
+
+def _transient(exc):
+    """Faults worth another try for a request that may be repeated: the network or a body cut mid-way."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                            requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                            _CutBody))
+
+
+class _CutBody(Exception):
+    """A 2xx answer whose JSON body ended early (the connection closed without an error from urllib3)."""
+
+
+class _HeaderAuth(object):
+    """Sets the token header on every request.
+
+    Passing an auth object also stops requests from replacing the header with Basic auth taken from ~/.netrc
+    or from user-info in the URL.
+    """
+
+    def __init__(self, header, value):
+        self.header = header
+        self.value = value
+
+    def __call__(self, request):
+        request.headers[self.header] = self.value
+        return request
+
+
+def secret_variants(secret):
+    """A secret and the forms it may take in a message: stripped, repr-escaped, each whitespace-separated piece."""
+    if not secret:
+        return []
+    variants = set([secret, secret.strip(), repr(secret)[1:-1]])
+    variants.update(piece for piece in secret.split() if len(piece) >= 6)
+    # Very short values would mangle every message; Ansible masks no_log values in the output anyway.
+    return sorted((v for v in variants if len(v) >= 6), key=len, reverse=True)
 
 
 class GitlabClient(object):
     """One HTTP session (kept alive) per module run, with bounded retries and pagination."""
 
     def __init__(self, api_url, token=None, oauth_token=None, validate_certs=True, ca_path=None,
-                 timeout=30.0, max_retries=3, max_retry_wait=60.0, sleep=time.sleep):
+                 timeout=30.0, max_retries=3, max_retry_wait=60.0, sleep=None, page_workers=PAGE_WORKERS):
         url = api_url.rstrip('/')
         if url.endswith('/api/v4'):
             url = url[:-len('/api/v4')]
@@ -186,11 +218,14 @@ class GitlabClient(object):
         self.timeout = timeout
         self.max_retries = max(0, max_retries)
         self.max_retry_wait = max(0.0, max_retry_wait)
+        self.page_workers = max(1, page_workers)
         self.request_count = 0
         self.retry_count = 0
-        # Very short values would mangle every message; Ansible masks no_log values in the output anyway.
-        self._secrets = [s for s in (token, oauth_token) if s and len(s) >= 6]
-        self._sleep = sleep
+        self._count_lock = threading.Lock()
+        self._secrets = []
+        for secret in (token, oauth_token):
+            self._secrets.extend(secret_variants(secret))
+        self._sleep = sleep or time.sleep
         self._version = None
 
         self.session = requests.Session()
@@ -198,23 +233,27 @@ class GitlabClient(object):
         self.session.headers['Accept'] = 'application/json'
         if token:
             self.session.headers['PRIVATE-TOKEN'] = token
+            self.session.auth = _HeaderAuth('PRIVATE-TOKEN', token)
         elif oauth_token:
             self.session.headers['Authorization'] = 'Bearer %s' % oauth_token
+            self.session.auth = _HeaderAuth('Authorization', 'Bearer %s' % oauth_token)
         if not validate_certs:
             self.session.verify = False
         elif ca_path:
             self.session.verify = ca_path
 
-    # -- helpers -------------------------------------------------------------------------
+    # -- messages ------------------------------------------------------------------------
 
-    def _redact(self, text):
+    def redact(self, text):
+        """Text with every form of the tokens, and URL user-info, replaced by the placeholder."""
+        text = '%s' % (text,)
         for secret in self._secrets:
             text = text.replace(secret, SECRET_PLACEHOLDER)
-        return text
+        return redact_userinfo(text)
 
     def _error(self, msg, method, path, status=None, gitlab_message=None, kind='client'):
-        return GitlabApiError(self._redact(msg), method=method, path=path, status=status,
-                              gitlab_message=self._redact(gitlab_message) if gitlab_message else gitlab_message,
+        return GitlabApiError(self.redact(msg), method=method, path=path, status=status,
+                              gitlab_message=self.redact(gitlab_message) if gitlab_message else gitlab_message,
                               kind=kind)
 
     def _http_error(self, method, path, response):
@@ -233,22 +272,21 @@ class GitlabClient(object):
                 'on and the token lacks the admin_mode scope.%s Use a token of an administrator with the api '
                 '(and admin_mode) scopes.' % (where, said), method, path, status, text, 'forbidden')
         if status == 404:
-            body = None
-            try:
-                body = response.json()
-            except ValueError:
-                pass
+            body = _json_body(response)
             if isinstance(body, dict) and 'message' in body:
                 return self._error('GitLab answered 404 to %s: %s' % (where, text or 'not found'),
                                    method, path, status, text, 'not_found')
-            return self._error('This GitLab has no endpoint %s (404 unknown route).%s' % (where, said),
+            # Grape's catch-all: {"error":"404 Not Found"}; a route (or method) this GitLab does not have.
+            return self._error('This GitLab does not support %s (404 for an unknown route): the endpoint is not '
+                               'available on this version.%s' % (where, said),
                                method, path, status, text, 'route_not_found')
         if status == 405:
             return self._error('This GitLab does not support %s (405 Method Not Allowed).%s' % (where, said),
                                method, path, status, text, 'method_not_allowed')
         if status == 429:
-            return self._error('GitLab rate-limited %s (429) and the retry budget (max_retries, max_retry_wait) '
-                               'is spent.%s' % (where, said), method, path, status, text, 'rate_limited')
+            return self._error('GitLab rate-limited %s (429) and the retry budget is spent.%s Wait and run again, or '
+                               'raise max_retries / max_retry_wait.' % (where, said),
+                               method, path, status, text, 'rate_limited')
         if status >= 500:
             return self._error('GitLab failed on %s with HTTP %s.%s Check the GitLab server logs.' % (where, status, said),
                                method, path, status, text, 'server')
@@ -262,43 +300,84 @@ class GitlabClient(object):
         reason = getattr(reason, 'reason', reason)
         return '%s' % (reason,)
 
-    def _connection_error(self, method, path, exc):
+    def _failure(self, method, path, exc):
+        """A GitlabApiError for a request that got no usable answer; names method and path, never a secret."""
+        where = '%s %s' % (method, path)
         if isinstance(exc, requests.exceptions.SSLError):
             return self._error(
-                'The TLS connection to GitLab at %s failed (%s %s): %s. If GitLab\'s certificate is not trusted, set '
+                'The TLS connection to GitLab at %s failed (%s): %s. If GitLab\'s certificate is not trusted, set '
                 'ca_path to the CA bundle that signed it (validate_certs=false is insecure); if GitLab serves plain '
-                'HTTP, use an http:// api_url.'
-                % (self.api_url, method, path, self._reason(exc)), method, path, kind='tls')
+                'HTTP, use an http:// api_url.' % (self.api_url, where, self._reason(exc)), method, path, kind='tls')
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # Its text quotes the header value, that is the token: never shown.
+            return self._error(
+                'The request %s could not be sent: a header value is not valid in HTTP (usually a token with a '
+                'newline or another control character). Check api_token / api_oauth_token (or GITLAB_API_TOKEN).'
+                % where, method, path, kind='invalid_request')
+        if isinstance(exc, UnicodeEncodeError):
+            return self._error(
+                'The request %s could not be sent: a header or the URL holds a character HTTP cannot carry. Check '
+                'api_token / api_oauth_token and api_url.' % where, method, path, kind='invalid_request')
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                            requests.exceptions.InvalidSchema, requests.exceptions.URLRequired,
+                            ValueError, UnicodeError)):
+            return self._error(
+                'The request %s could not be sent: its URL is not valid (%s: %s). Check api_url.'
+                % (where, type(exc).__name__, self._reason(exc)), method, path, kind='invalid_request')
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                            _CutBody)):
+            return self._error(
+                'GitLab\'s answer to %s was cut off or could not be decoded (%s), also after retries. A proxy or '
+                'load balancer in front of GitLab may be dropping connections: check its logs and GitLab\'s, raise '
+                'timeout or max_retries, and run again.' % (where, type(exc).__name__), method, path, kind='transport')
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+            return self._error(
+                'GitLab could not be reached at %s (%s): %s. Check api_url (scheme, host, port), that GitLab is '
+                'running and reachable from the host that runs the module, proxy settings, and timeout.'
+                % (self.api_url, where, self._reason(exc)), method, path, kind='connection')
         return self._error(
-            'GitLab could not be reached at %s (%s %s): %s. Check api_url (scheme, host, port), that GitLab is '
-            'running and reachable from the host that runs the module, proxy settings, and timeout.'
-            % (self.api_url, method, path, self._reason(exc)), method, path, kind='connection')
+            'The request %s failed (%s: %s). Check api_url and any proxy settings, then run again.'
+            % (where, type(exc).__name__, self._reason(exc)), method, path, kind='connection')
+
+    # -- sending -------------------------------------------------------------------------
+
+    def _count(self, retry=False):
+        with self._count_lock:
+            if retry:
+                self.retry_count += 1
+            else:
+                self.request_count += 1
 
     def _can_retry(self, method, response=None, exc=None):
         if response is not None:
-            if response.status_code not in RETRY_STATUSES:
-                return False
             # A POST may have been acted upon if the server answered 5xx: never repeat it.
             return method != 'POST' or response.status_code == 429
-        if isinstance(exc, requests.exceptions.SSLError):
-            return False
         if method == 'POST':
             return _connection_never_established(exc)
-        return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
+        return _transient(exc)
 
-    def _send(self, method, path, params=None, data=None):
-        """Send one request with bounded retries; returns the requests.Response (any status)."""
+    def _exchange(self, method, path, params=None, data=None):
+        """Send one request with bounded retries and read its body.
+
+        Returns the requests.Response (any status); a 2xx JSON body is decoded into response.gitlab_body.
+        response.gitlab_attempts counts the tries, so a retried DELETE can tell "already done" from "not there".
+        Raises GitlabApiError when no usable answer came back.
+        """
         url = self.base + path
         waited = 0.0
         attempt = 0
         while True:
             response = exc = None
-            self.request_count += 1
+            self._count()
             try:
                 response = self.session.request(method, url, params=params, json=data, timeout=self.timeout)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+                if response.status_code < 400:
+                    response.gitlab_body = self._decode(method, path, response)
+            except (OSError, ValueError, UnicodeError, _CutBody) as error:  # RequestException is an OSError
                 exc = error
+                response = None
             if response is not None and response.status_code not in RETRY_STATUSES:
+                response.gitlab_attempts = attempt + 1
                 return response
             if attempt >= self.max_retries or not self._can_retry(method, response, exc):
                 break
@@ -310,20 +389,11 @@ class GitlabClient(object):
             self._sleep(delay)
             waited += delay
             attempt += 1
-            self.retry_count += 1
+            self._count(retry=True)
         if response is not None:
+            response.gitlab_attempts = attempt + 1
             return response
-        raise self._connection_error(method, path, exc)
-
-    def request(self, method, path, params=None, data=None):
-        """Send a request and return the decoded JSON body (None for an empty body).
-
-        Raises GitlabApiError for any HTTP status >= 400 or when GitLab cannot be reached.
-        """
-        response = self._send(method, path, params=params, data=data)
-        if response.status_code >= 400:
-            raise self._http_error(method, path, response)
-        return self._decode(method, path, response)
+        raise self._failure(method, path, exc)
 
     def _decode(self, method, path, response):
         if response.status_code == 204 or not response.content:
@@ -331,11 +401,28 @@ class GitlabClient(object):
         try:
             return response.json()
         except ValueError:
+            content_type = response.headers.get('Content-Type') or ''
+            if 'json' in content_type and method != 'POST':
+                # JSON promised but cut short: worth another try like any transient fault.
+                raise _CutBody('incomplete JSON body')
             raise self._error(
                 'GitLab answered %s %s with something that is not JSON (HTTP %s, Content-Type %s). Check that api_url '
                 'is the base URL of GitLab (for example https://gitlab.example.com), not another service.'
-                % (method, path, response.status_code, response.headers.get('Content-Type')),
+                % (method, path, response.status_code, content_type or 'none'),
                 method, path, response.status_code, kind='invalid_response')
+
+    def request(self, method, path, params=None, data=None):
+        """Send a request and return the decoded JSON body (None for an empty body).
+
+        Raises GitlabApiError for any HTTP status >= 400 or when GitLab cannot be reached.
+        """
+        try:
+            response = self._exchange(method, path, params=params, data=data)
+        except GitlabApiError:
+            raise
+        if response.status_code >= 400:
+            raise self._http_error(method, path, response)
+        return response.gitlab_body
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params)
@@ -347,34 +434,75 @@ class GitlabClient(object):
         return self.request('PUT', path, data=data)
 
     def delete(self, path):
-        return self.request('DELETE', path)
+        """Delete; returns True when deleted by this request.
+
+        A 404 for the resource after a retry counts as done (the earlier attempt did it, GitLab's answer got lost):
+        True. A 404 on the first try raises (kind 'not_found'): someone else removed it.
+        """
+        response = self._exchange('DELETE', path)
+        if response.status_code >= 400:
+            error = self._http_error('DELETE', path, response)
+            if error.resource_not_found and response.gitlab_attempts > 1:
+                return True
+            raise error
+        return True
+
+    # -- lists ---------------------------------------------------------------------------
+
+    def _page(self, path, query):
+        response = self._exchange('GET', path, params=query)
+        if response.status_code >= 400:
+            raise self._http_error('GET', path, response)
+        page = response.gitlab_body
+        if not isinstance(page, list):
+            raise self._error('GitLab answered GET %s with %s where a list was expected.'
+                              % (path, type(page).__name__), 'GET', path, response.status_code,
+                              kind='invalid_response')
+        return response, page
 
     def get_all(self, path, params=None):
-        """Every item of a list endpoint, following Link rel=next or X-Next-Page.
+        """Every item of a list endpoint, in order.
 
+        Once the first page gives the page count (X-Total-Pages, or a Link rel=last), the other pages are read
+        concurrently, at most page_workers at a time, on the same session. Without a count (GitLab leaves the
+        totals out on big instances) the pages are followed one by one through Link rel=next or X-Next-Page.
         An endpoint that is not paginated answers without those headers and so costs one request.
         """
         query = dict(params or {})
-        query.setdefault('per_page', 100)
-        items = []
+        query.setdefault('per_page', PER_PAGE)
+        response, items = self._page(path, query)
+        last_page = self._last_page(response)
+        if last_page and last_page > 1 and self._next_query(response, query) is not None:
+            pages = list(range(2, min(last_page, MAX_PAGES) + 1))
+            queries = [dict(query, page='%s' % number) for number in pages]
+            with ThreadPoolExecutor(max_workers=min(self.page_workers, len(queries))) as pool:
+                results = list(pool.map(lambda page_query: self._page(path, page_query), queries))
+            for dummy, page in results:
+                items.extend(page)
+            response, query = results[-1][0], queries[-1]
         for dummy in range(MAX_PAGES):
-            response = self._send('GET', path, params=query)
-            if response.status_code >= 400:
-                raise self._http_error('GET', path, response)
-            page = self._decode('GET', path, response)
-            if not isinstance(page, list):
-                raise self._error('GitLab answered GET %s with %s where a list was expected.'
-                                  % (path, type(page).__name__), 'GET', path, response.status_code,
-                                  kind='invalid_response')
-            items.extend(page)
-            next_query = self._next_page_query(response, query)
+            next_query = self._next_query(response, query)
             if next_query is None or next_query == query:
                 break
             query = next_query
+            response, page = self._page(path, query)
+            items.extend(page)
         return items
 
     @staticmethod
-    def _next_page_query(response, query):
+    def _last_page(response):
+        total = (response.headers.get('X-Total-Pages') or '').strip()
+        if total.isdigit():
+            return int(total)
+        link = response.links.get('last', {}).get('url')
+        if link:
+            page = dict(parse_qsl(urlsplit(link).query)).get('page', '')
+            if page.isdigit():
+                return int(page)
+        return None
+
+    @staticmethod
+    def _next_query(response, query):
         link = response.links.get('next', {}).get('url')
         if link:
             # Keep our own base URL: GitLab builds links from its external_url, which may not be reachable from here.
@@ -388,11 +516,13 @@ class GitlabClient(object):
             return next_query
         return None
 
+    # -- version -------------------------------------------------------------------------
+
     def version(self):
         """GitLab's version string (GET /version, asked once per run)."""
         if self._version is None:
             info = self.get('/version') or {}
-            self._version = info.get('version') or 'unknown'
+            self._version = (info.get('version') if isinstance(info, dict) else None) or 'unknown'
         return self._version
 
     def version_tuple(self):
@@ -400,40 +530,3 @@ class GitlabClient(object):
 
     def close(self):
         self.session.close()
-
-
-def create_client(module):
-    """Check the connection options (no request is sent) and return a GitlabClient, or fail the module."""
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    error = validate_http_url(params['api_url'], 'api_url')
-    if error:
-        module.fail_json(msg=error)
-    token = params['api_token']
-    oauth_token = params['api_oauth_token']
-    if not token and not oauth_token:
-        token = os.environ.get(TOKEN_ENV)
-        if token:
-            module.no_log_values.add(token)
-    if not token and not oauth_token:
-        module.fail_json(msg='No GitLab token given: set api_token (or the %s environment variable) or api_oauth_token.'
-                         % TOKEN_ENV)
-    for option in ('timeout', 'max_retry_wait'):
-        if params[option] < 0:
-            module.fail_json(msg='Option %s must not be negative, got %s' % (option, params[option]))
-    if params['max_retries'] < 0:
-        module.fail_json(msg='Option max_retries must not be negative, got %s' % params['max_retries'])
-    if params['timeout'] == 0:
-        module.fail_json(msg='Option timeout must be greater than 0')
-    return GitlabClient(
-        params['api_url'], token=token, oauth_token=oauth_token, validate_certs=params['validate_certs'],
-        ca_path=params['ca_path'], timeout=params['timeout'], max_retries=params['max_retries'],
-        max_retry_wait=params['max_retry_wait'])
-
-
-def fail_api(module, error, **result):
-    """Fail the module with a GitlabApiError's message and its details (no secrets)."""
-    result.setdefault('changed', False)
-    module.fail_json(msg=error.msg, api_error=dict(method=error.method, path=error.path, status=error.status,
-                                                   gitlab_message=error.gitlab_message, kind=error.kind), **result)

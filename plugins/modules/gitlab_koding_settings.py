@@ -13,7 +13,7 @@ description:
   - Enables or disables GitLab's Koding integration (Admin Area, Settings, "Enable Koding") and sets the Koding URL,
     through C(GET) and C(PUT /application/settings).
   - GitLab added the integration in 8.11, deprecated it in 10.0 and removed the C(koding_enabled) and C(koding_url)
-    settings in 11.x. Whether an instance still has them is detected only by the presence of C(koding_enabled) in
+    settings in 11.5. Whether an instance still has them is detected only by the presence of C(koding_enabled) in
     its settings, never from its version.
   - On a GitLab without the settings, asking to enable the integration fails with a message naming the instance's
     version, and asking to disable it succeeds without a change (RV(supported=false)).
@@ -46,6 +46,7 @@ options:
         default team C(gitlab).
       - It must be an C(http://) or C(https://) URL with a host name; it is checked before any request is sent.
       - Compared with GitLab's stored value as an exact string.
+      - User-info in it (C(user:password@)) is shown as C(********) in results, diffs and messages.
     type: str
 seealso:
   - name: GitLab application settings API
@@ -96,30 +97,22 @@ supported:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
-    GITLAB_API_MUTUALLY_EXCLUSIVE,
-    GitlabApiError,
-    create_client,
-    fail_api,
-    gitlab_api_argument_spec,
-    validate_http_url,
-)
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
 
 SETTINGS_PATH = '/application/settings'
 
 
 def koding_view(settings):
-    return dict(koding_enabled=settings.get('koding_enabled'), koding_url=settings.get('koding_url'))
+    """The Koding settings, the URL's user-info redacted."""
+    return dict(koding_enabled=settings.get('koding_enabled'), koding_url=GitlabModule.shown_url(settings.get('koding_url')))
 
 
 def wanted_changes(current, koding_enabled, koding_url):
     """The parameters to PUT, or {} when the settings already match."""
     changes = {}
-    if koding_enabled is not None and koding_enabled != current['koding_enabled']:
+    if koding_enabled is not None and koding_enabled != current.get('koding_enabled'):
         changes['koding_enabled'] = koding_enabled
-    if koding_url is not None and koding_url != current['koding_url']:
+    if koding_url is not None and koding_url != current.get('koding_url'):
         changes['koding_url'] = koding_url
     if changes and koding_enabled:
         # GitLab answers 400 "koding_url is missing" when koding_enabled=true comes without the URL.
@@ -128,57 +121,50 @@ def wanted_changes(current, koding_enabled, koding_url):
     return changes
 
 
-def run_unsupported(module, client, koding_enabled, koding_url):
-    if koding_enabled:
-        module.fail_json(
-            msg='GitLab %s has no Koding settings (koding_enabled is absent from GET %s): GitLab deprecated the Koding '
-                'integration in 10.0 and removed its settings in 11.x. Use a GitLab that still has them, or set '
-                'koding_enabled=false.' % (client.version(), SETTINGS_PATH),
-            supported=False)
-    warnings = []
-    if koding_url is not None:
-        warnings.append('koding_url was ignored: this GitLab has no Koding settings.')
-    module.exit_json(changed=False, supported=False, settings=dict(koding_enabled=False, koding_url=None),
-                     warnings=warnings)
+class KodingSettings(object):
+
+    def __init__(self, module):
+        self.module = module
+        self.client = module.client
+        self.koding_enabled = module.params['koding_enabled']
+        self.koding_url = module.params['koding_url']
+
+    def unsupported(self):
+        if self.koding_enabled:
+            self.module.fail_json(
+                msg='GitLab %s has no Koding settings (koding_enabled is absent from GET %s): GitLab deprecated the '
+                    'Koding integration in 10.0 and removed its settings in 11.5. Use a GitLab that still has them '
+                    '(8.13 to 11.4), or set koding_enabled=false.' % (self.client.version(), SETTINGS_PATH),
+                changed=False, supported=False)
+        if self.koding_url is not None:
+            self.module.warn('koding_url was ignored: this GitLab has no Koding settings.')
+        return dict(changed=False, supported=False, settings=dict(koding_enabled=False, koding_url=None))
+
+    def run(self):
+        settings = self.client.get(SETTINGS_PATH) or {}
+        if not isinstance(settings, dict) or 'koding_enabled' not in settings:
+            return self.unsupported()
+        changes = wanted_changes(settings, self.koding_enabled, self.koding_url)
+        before = koding_view(settings)
+        after = koding_view(dict(settings, **changes))
+        if changes and not self.module.check_mode:
+            after = koding_view(self.client.put(SETTINGS_PATH, data=changes) or {})
+        result = dict(changed=bool(changes), supported=True, settings=after)
+        if self.module._diff:
+            result['diff'] = dict(before=before, after=after)
+        return result
 
 
 def main():
-    argument_spec = gitlab_api_argument_spec()
-    argument_spec.update(
-        koding_enabled=dict(type='bool'),
-        koding_url=dict(type='str'),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=GITLAB_API_MUTUALLY_EXCLUSIVE,
+    module = GitlabModule(
+        argument_spec=dict(
+            koding_enabled=dict(type='bool'),
+            koding_url=dict(type='str'),
+        ),
         required_if=[('koding_enabled', True, ['koding_url'])],
-        supports_check_mode=True,
+        url_options=('koding_url',),
     )
-    koding_enabled = module.params['koding_enabled']
-    koding_url = module.params['koding_url']
-    if koding_url is not None:
-        error = validate_http_url(koding_url, 'koding_url')
-        if error:
-            module.fail_json(msg=error)
-
-    client = create_client(module)
-    try:
-        settings = client.get(SETTINGS_PATH) or {}
-        if 'koding_enabled' not in settings:
-            run_unsupported(module, client, koding_enabled, koding_url)
-
-        before = koding_view(settings)
-        changes = wanted_changes(before, koding_enabled, koding_url)
-        after = dict(before, **changes)
-        if changes and not module.check_mode:
-            after = koding_view(client.put(SETTINGS_PATH, data=changes) or {})
-    except GitlabApiError as error:
-        fail_api(module, error)
-
-    result = dict(changed=bool(changes), supported=True, settings=after)
-    if module._diff:
-        result['diff'] = dict(before=before, after=after)
-    module.exit_json(**result)
+    module.run(KodingSettings(module).run)
 
 
 if __name__ == '__main__':

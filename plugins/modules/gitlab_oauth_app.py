@@ -13,13 +13,27 @@ description:
   - Creates, re-creates or deletes an instance-wide OAuth application (Admin Area, Applications) through
     C(/applications), for example the application Koding uses to sign users in with GitLab.
   - The application is found by its O(name). Two applications with that name make the module fail and list their
-    ids; it never picks one.
+    ids; it never picks one, unless O(application_id) says which one the task manages.
   - GitLab has no update endpoint for applications and shows the secret only when it creates (or renews) it. An
     existing application is compared on its redirect URIs and, where the instance reports it, its confidentiality.
     A difference fails the task unless O(recreate=on_change), which deletes and re-creates the application (giving it
     a new client id and secret).
+  - Redirect URIs are compared as a set of trimmed URIs, so the line breaks GitLab stored (CRLF from the admin form,
+    or LF), their order and duplicates make no difference.
   - B(A change of O(scopes) cannot be detected), because GitLab never returns an application's scopes. To apply new
     scopes, delete the application (O(state=absent)) or change another compared property with O(recreate=on_change).
+  - B(GitLab 10.5 to 11.4, the releases with the Koding integration, cannot list or delete applications), only create
+    them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,
+    so it relies on what the caller kept. Without O(application_id) it creates the application (and warns that an
+    earlier copy, if any, cannot be seen and stays). With the O(application_id) an earlier run returned, it reports no
+    change and sends no write, without being able to check the application's properties. O(state=absent),
+    O(renew_secret=true), and O(recreate=on_change) together with O(application_id) fail with a message saying so
+    and where to do it by hand (Admin Area, Applications). RV(listing_supported) is V(false) there. If the
+    application was deleted by hand, the module cannot tell; run it without O(application_id) to create a new one.
+  - After creating an application the module lists the applications again. If another run created one with the same
+    name at the same time, the application with the lowest id stays; a run whose copy is not that one deletes its
+    copy and fails, saying that another run holds the application (and its secret). Nothing is left that blocks the
+    next run. On GitLab that cannot list applications this check is impossible, so do not run two set-ups at once.
   - The secret is returned in RV(secret) only when the application was just created, re-created or its secret
     renewed. The collection's action plugin then hides the whole task result from the output and callbacks, while a
     registered variable keeps it; protect it further (for example write it to a file with mode C(0600)).
@@ -34,10 +48,13 @@ attributes:
     support: full
     details:
       - In check mode only C(GET) requests are sent.
+      - On GitLab that cannot list applications, check mode reports a change exactly when the task would create one
+        (no O(application_id) given).
   diff_mode:
     support: full
     details:
       - The secret never appears in the diff.
+      - On GitLab that cannot list applications the diff shows only what is known, the O(application_id).
   idempotent:
     support: partial
     details:
@@ -68,6 +85,12 @@ options:
         and ignore it on creation (a warning says so when V(false) was asked for).
     type: bool
     default: true
+  application_id:
+    description:
+      - The client id (RV(application.application_id)) of the application an earlier run created, as the caller kept it.
+      - Needed for idempotence on GitLab 10.5 to 11.4, which cannot list applications; see the description.
+      - Where GitLab lists applications it only settles which application is meant when several have O(name).
+    type: str
   state:
     description:
       - Whether the application should exist.
@@ -91,8 +114,8 @@ options:
     type: bool
     default: false
 notes:
-  - Listing applications needs GitLab 11.x or later (C(GET /applications)); on an instance that cannot list them the
-    module fails with a clear message.
+  - Whether GitLab can list applications is found out by asking (a 404 for an unknown route means it cannot), not
+    from its version.
 seealso:
   - name: GitLab applications API
     description: The API this module uses.
@@ -120,6 +143,14 @@ EXAMPLES = r"""
   no_log: true
   when: koding_oauth_app.secret is defined
 
+- name: On GitLab 10.5 to 11.4 (no application list), pass the client id an earlier run created
+  koding.gitlab.gitlab_oauth_app:
+    name: Koding
+    redirect_uri: http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback
+    scopes: [api, read_user]
+    application_id: "{{ kept_application_id | default(omit) }}"
+  delegate_to: localhost
+
 - name: Change the redirect URIs, re-creating the application (new client id and secret)
   koding.gitlab.gitlab_oauth_app:
     name: Koding
@@ -141,7 +172,7 @@ RETURN = r"""
 application:
   description:
     - The application after the run (predicted in check mode, where a new application has no ids yet).
-    - Empty when O(state=absent).
+    - Empty when O(state=absent). Properties GitLab does not report are V(null).
   returned: success
   type: dict
   contains:
@@ -165,6 +196,12 @@ application:
       description: Whether the application is confidential; V(null) when the instance does not report it.
       type: bool
       sample: true
+listing_supported:
+  description:
+    - Whether this GitLab can list (and delete) applications. When V(false), RV(application) holds only what is known.
+  returned: success
+  type: bool
+  sample: true
 secret:
   description:
     - The OAuth client secret.
@@ -175,18 +212,16 @@ secret:
   sample: gloas-3f9a1c2b7e4d...
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
-    GITLAB_API_MUTUALLY_EXCLUSIVE,
-    GitlabApiError,
-    create_client,
-    fail_api,
-    gitlab_api_argument_spec,
-)
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
+from ansible_collections.koding.gitlab.plugins.module_utils._http import validate_text, validate_token
 
 APPS_PATH = '/applications'
 RENEW_SINCE = '16.11'
+LIST_SINCE = '11.5'
+ADMIN_PAGE = 'Admin Area, Applications'
+DUPLICATE_HINT = ('remove the extra ones (%s) so the name identifies one application, or give application_id to '
+                  'say which one this task manages.' % ADMIN_PAGE)
 
 
 def app_view(app):
@@ -201,19 +236,37 @@ def app_view(app):
     )
 
 
-def normalize_redirect_uri(module, value):
+def redirect_uri_list(value):
+    """The redirect URIs of a string (any line breaks) or a list: trimmed, without blanks and duplicates, in order."""
+    if isinstance(value, (list, tuple)):
+        lines = []
+        for item in value:
+            lines.extend(('%s' % item).splitlines())
+    else:
+        lines = ('%s' % value).splitlines()
+    uris = []
+    for line in lines:
+        uri = line.strip()
+        if uri and uri not in uris:
+            uris.append(uri)
+    return uris
+
+
+def redirect_uri_problem(value):
     if value is None:
         return None
-    if isinstance(value, (list, tuple)):
-        uris = ['%s' % item for item in value]
-    elif isinstance(value, str):
-        uris = value.splitlines()
-    else:
-        module.fail_json(msg='Option redirect_uri must be a string or a list of strings, got %s' % type(value).__name__)
-    uris = [uri.strip() for uri in uris if uri.strip()]
+    if not isinstance(value, (str, list, tuple)) or any(isinstance(item, (dict, list)) for item in value):
+        return 'Option redirect_uri must be a string or a list of strings, got %s' % type(value).__name__
+    uris = redirect_uri_list(value)
     if not uris:
-        module.fail_json(msg='Option redirect_uri must not be empty')
-    return '\n'.join(uris)
+        return 'Option redirect_uri must name at least one URI'
+    for uri in uris:
+        if validate_token(uri, 'redirect_uri'):
+            return 'Option redirect_uri must not contain whitespace or control characters inside a URI'
+        if ':' not in uri:
+            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (
+                GitlabModule.shown_url(uri)[:200])
+    return None
 
 
 def normalize_scopes(scopes):
@@ -227,60 +280,86 @@ def normalize_scopes(scopes):
 
 class OAuthApp(object):
 
-    def __init__(self, module, client):
+    def __init__(self, module):
         self.module = module
-        self.client = client
+        self.client = module.client
         self.params = module.params
-        self.warnings = []
-        self.redirect_uri = normalize_redirect_uri(module, self.params['redirect_uri'])
+        self.name = self.params['name']
+        self.uris = redirect_uri_list(self.params['redirect_uri']) if self.params['redirect_uri'] is not None else []
+        self.redirect_uri = '\n'.join(self.uris)
         self.scopes = normalize_scopes(self.params['scopes'])
-        if self.params['state'] == 'present' and not self.scopes:
-            module.fail_json(msg='Option scopes must name at least one scope')
 
-    def list_matching(self):
+    # -- reading -------------------------------------------------------------------------
+
+    def list_named(self):
+        """The applications with our name, or None when this GitLab cannot list applications (before 11.5)."""
         try:
             apps = self.client.get_all(APPS_PATH)
         except GitlabApiError as error:
-            if not error.endpoint_unsupported:
-                raise
-            self.module.fail_json(
-                msg='GitLab %s cannot list OAuth applications (GET %s answered %s), so the module cannot find '
-                    'an existing application. Listing applications needs GitLab 11.x or later.'
-                    % (self.client.version(), APPS_PATH, error.status))
-        matches = [app for app in apps if app.get('application_name') == self.params['name']]
-        if len(matches) > 1:
-            self.module.fail_json(
-                msg='%d OAuth applications are named %r (ids %s); remove the extra ones so the name identifies one '
-                    'application.' % (len(matches), self.params['name'], ', '.join('%s' % app.get('id') for app in matches)))
-        return matches[0] if matches else None
+            if error.endpoint_unsupported:
+                return None
+            raise
+        return [app for app in apps if app.get('application_name') == self.name]
+
+    def pick(self, named):
+        """Our application among those with our name; application_id settles duplicates."""
+        wanted_id = self.params['application_id']
+        if len(named) > 1 and wanted_id:
+            mine = [app for app in named if app.get('application_id') == wanted_id]
+            if len(mine) == 1:
+                self.module.warn('%d OAuth applications are named %r; this task manages the one with application_id '
+                                 '%s (id %s). Remove the others (%s).'
+                                 % (len(named), self.name, wanted_id, mine[0].get('id'), ADMIN_PAGE))
+                return mine[0]
+        return self.module.find_one(named, 'application_name', self.name, 'OAuth applications', DUPLICATE_HINT)
 
     def differences(self, app):
         diffs = []
-        if app.get('callback_url') != self.redirect_uri:
-            diffs.append('redirect_uri (GitLab has %r, the task wants %r)' % (app.get('callback_url'), self.redirect_uri))
+        if set(redirect_uri_list(app.get('callback_url') or '')) != set(self.uris):
+            diffs.append('redirect_uri (GitLab has %r, the task wants %r)' % (
+                self.module.shown_url(app.get('callback_url')), self.module.shown_url(self.redirect_uri)))
         if app.get('confidential') is not None and app.get('confidential') != self.params['confidential']:
-            diffs.append('confidential (GitLab has %s, the task wants %s)' % (app.get('confidential'), self.params['confidential']))
+            diffs.append('confidential (GitLab has %s, the task wants %s)'
+                         % (app.get('confidential'), self.params['confidential']))
         return diffs
 
     def wanted_view(self, app=None):
         view = app_view(app) if app else dict(id=None, application_id=None)
-        view.update(application_name=self.params['name'], callback_url=self.redirect_uri,
-                    confidential=self.params['confidential'])
+        view.update(application_name=self.name, callback_url=self.redirect_uri, confidential=self.params['confidential'])
         return view
 
-    def create(self):
-        data = dict(name=self.params['name'], redirect_uri=self.redirect_uri, scopes=self.scopes,
+    # -- writing -------------------------------------------------------------------------
+
+    def post(self):
+        data = dict(name=self.name, redirect_uri=self.redirect_uri, scopes=self.scopes,
                     confidential=self.params['confidential'])
         created = self.client.post(APPS_PATH, data=data) or {}
-        secret = created.get('secret')
-        if created.get('id') is None:
-            # Older releases answer without the numeric id: find it by listing.
-            listed = self.list_matching() or {}
-            created = dict(listed, **{key: value for key, value in created.items() if value is not None})
         if 'confidential' not in created and not self.params['confidential']:
-            self.warnings.append('This GitLab does not report whether an application is confidential; it may have '
-                                 'created the application as confidential although confidential=false was asked for.')
-        return created, secret
+            self.module.warn('This GitLab does not report whether an application is confidential; it may have '
+                             'created the application as confidential although confidential=false was asked for.')
+        return created, created.get('secret')
+
+    def create(self):
+        """Create, then look again: if a concurrent run created one too, the lowest id stays."""
+        created, secret = self.post()
+        named = self.list_named() or []
+        mine = [app for app in named if (created.get('id') is not None and app.get('id') == created.get('id'))
+                or app.get('application_id') == created.get('application_id')]
+        app = dict(mine[0], **dict((k, v) for k, v in created.items() if v is not None)) if mine else created
+        if len(named) > 1 and mine:
+            keep = min(named, key=lambda item: item.get('id') or 0)
+            if keep.get('id') != app.get('id'):
+                self.module.delete('%s/%s' % (APPS_PATH, app['id']))
+                self.module.fail_json(
+                    msg='Another run created the OAuth application %r (id %s) at the same time as this one, and only '
+                        'it holds that application\'s secret. This run removed its own copy (id %s) and changed '
+                        'nothing else. Use the other run\'s result (do not run one set-up twice at once), or run '
+                        'again with application_id set to the other application\'s client id.'
+                        % (self.name, keep.get('id'), app['id']),
+                    changed=False, application=app_view(keep))
+            self.module.warn('Another run created an OAuth application named %r at the same time; this run\'s '
+                             'application (id %s) stays and the other run removes its copy.' % (self.name, app['id']))
+        return app, secret
 
     def renew(self, app):
         path = '%s/%s/renew-secret' % (APPS_PATH, app['id'])
@@ -289,100 +368,128 @@ class OAuthApp(object):
         except GitlabApiError as error:
             if not error.endpoint_unsupported:
                 raise
-            self.fail_no_renew()
-        return dict(app, **{key: value for key, value in renewed.items() if value is not None}), renewed.get('secret')
+            self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH, RENEW_SINCE,
+                                  'Use recreate=on_change with a changed property to get a new secret.')
+        return dict(app, **dict((k, v) for k, v in renewed.items() if v is not None)), renewed.get('secret')
 
-    def fail_no_renew(self):
-        self.module.fail_json(
-            msg='GitLab %s cannot renew an application secret (POST %s/:id/renew-secret needs GitLab %s or later). '
-                'Use recreate=on_change with a changed property, or delete and re-create the application, to get a new '
-                'secret.' % (self.client.version(), APPS_PATH, RENEW_SINCE))
+    def fail_unsupported(self, what, since, todo):
+        self.module.fail_json(msg='GitLab %s cannot %s through its API (that needs GitLab %s or later). %s'
+                              % (self.client.version(), what, since, todo), changed=False)
+
+    # -- states --------------------------------------------------------------------------
 
     def present(self, app):
-        check_mode = self.module.check_mode
-        if app is None:
-            if check_mode:
-                return True, self.wanted_view(), None
-            created, secret = self.create()
-            return True, app_view(created), secret
-        diffs = self.differences(app)
-        if diffs:
-            if self.params['recreate'] == 'never':
+        action = 'create'
+        if app is not None:
+            diffs = self.differences(app)
+            if diffs and self.params['recreate'] == 'never':
                 self.module.fail_json(
                     msg='The OAuth application %r (id %s) differs from the task in: %s. GitLab cannot update an '
-                        'application; set recreate=on_change to delete and re-create it (it then gets a new client id '
-                        'and secret). Scopes cannot be compared.' % (self.params['name'], app.get('id'), '; '.join(diffs)),
-                    application=app_view(app))
-            if check_mode:
-                return True, self.wanted_view(), None
-            self.client.delete('%s/%s' % (APPS_PATH, app['id']))
-            try:
-                created, secret = self.create()
-            except GitlabApiError as error:
-                error.msg = ('The old application %r (id %s) was deleted, but creating it again failed: %s'
-                             % (self.params['name'], app['id'], error.msg))
-                raise
-            return True, app_view(created), secret
-        if self.params['renew_secret']:
-            if check_mode:
-                if self.client.version_tuple() < (16, 11, 0):
-                    self.fail_no_renew()
-                return True, app_view(app), None
-            renewed, secret = self.renew(app)
-            return True, app_view(renewed), secret
-        return False, app_view(app), None
+                        'application; set recreate=on_change to delete and re-create it (it then gets a new client '
+                        'id and secret). Scopes cannot be compared.' % (self.name, app.get('id'), '; '.join(diffs)),
+                    changed=False, application=app_view(app))
+            if diffs:
+                action = 'recreate'
+            elif self.params['renew_secret']:
+                action = 'renew'
+            else:
+                return False, app_view(app), None
+        if action == 'renew' and self.client.version_tuple() < (16, 11, 0):
+            self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH, RENEW_SINCE,
+                                  'Use recreate=on_change with a changed property to get a new secret.')
+        if self.module.check_mode:
+            return True, app_view(app) if action == 'renew' else self.wanted_view(), None
+        if action == 'create':
+            created, secret = self.create()
+        elif action == 'recreate':
+            created, secret = self.module.delete_then_create(
+                '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id']))
+        else:
+            created, secret = self.renew(app)
+        return True, app_view(created), secret
 
-    def absent(self, app):
-        if app is None:
-            return False, {}
-        if not self.module.check_mode:
-            try:
-                self.client.delete('%s/%s' % (APPS_PATH, app['id']))
-            except GitlabApiError as error:
-                if not error.resource_not_found:
-                    raise
-                return False, {}
-        return True, {}
+    def present_without_list(self):
+        """GitLab 10.5 to 11.4: create only. What exists is known only from the application_id kept by the caller."""
+        application_id = self.params['application_id']
+        if application_id is None:
+            if self.module.check_mode:
+                return True, self.wanted_view(), None
+            created, secret = self.post()
+            self.module.warn('GitLab %s cannot list OAuth applications, so this run created %r without being able to '
+                             'see whether an earlier run had created it; keep its application_id and pass it next '
+                             'time. An older copy, if any, remains in %s.' % (self.client.version(), self.name, ADMIN_PAGE))
+            return True, dict(app_view(created), application_name=self.name), secret
+        if self.params['recreate'] == 'on_change':
+            self.fail_unsupported('list or delete applications (GET and DELETE %s)' % APPS_PATH, LIST_SINCE,
+                                  'So it cannot compare the application with application_id %s nor re-create it: '
+                                  'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE))
+        # Trusted as given: nothing about the application can be read back, so nothing is compared.
+        return False, dict(id=None, application_id=application_id, application_name=None, callback_url=None,
+                           confidential=None), None
 
     def run(self):
-        app = self.list_matching()
-        before = app_view(app)
-        secret = None
-        if self.params['state'] == 'present':
+        named = self.list_named()
+        state = self.params['state']
+        if named is None:
+            if state == 'absent':
+                self.fail_unsupported('delete OAuth applications (DELETE %s/:id)' % APPS_PATH, LIST_SINCE,
+                                      'Delete %r in %s.' % (self.name, ADMIN_PAGE))
+            if self.params['renew_secret'] and self.params['application_id']:
+                self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
+                                      RENEW_SINCE, 'Delete the application in %s and run again without '
+                                      'application_id to create a new one.' % ADMIN_PAGE)
+            changed, after, secret = self.present_without_list()
+            before = dict(application_id=self.params['application_id']) if self.params['application_id'] else {}
+            diff_after = dict(before) if not changed else dict(after, secret=None)
+            return self.result(changed, after, secret, False, before, diff_after)
+        app = self.pick(named)
+        if state == 'present':
             changed, after, secret = self.present(app)
         else:
-            changed, after = self.absent(app)
-        result = dict(changed=changed, application=after, warnings=self.warnings)
+            changed = self.module.ensure_absent('%s/%s' % (APPS_PATH, app['id']) if app else None, app)
+            after, secret = {}, None
+        return self.result(changed, after, secret, True, app_view(app), after)
+
+    def result(self, changed, after, secret, listing_supported, diff_before, diff_after):
+        result = dict(changed=changed, application=after, listing_supported=listing_supported)
         if secret is not None:
             result['secret'] = secret
         if self.module._diff:
-            result['diff'] = dict(before=before, after=after)
+            diff_after = dict((key, value) for key, value in diff_after.items() if key != 'secret')
+            result['diff'] = dict(before=diff_before, after=diff_after)
         return result
 
 
+def option_problems(params):
+    problems = [validate_text(params['name'], 'name')]
+    if not params['name'] or not params['name'].strip():
+        problems.append('Option name must not be empty')
+    problems.append(redirect_uri_problem(params['redirect_uri']))
+    if params['state'] == 'present' and not normalize_scopes(params['scopes']):
+        problems.append('Option scopes must name at least one scope')
+    for scope in (params['scopes'] or []):
+        if validate_text(scope, 'scopes'):
+            problems.append('Option scopes must not contain control characters')
+    problems.append(validate_token(params['application_id'], 'application_id'))
+    return problems
+
+
 def main():
-    argument_spec = gitlab_api_argument_spec()
-    argument_spec.update(
-        name=dict(type='str', required=True),
-        redirect_uri=dict(type='raw'),
-        scopes=dict(type='list', elements='str'),
-        confidential=dict(type='bool', default=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        recreate=dict(type='str', choices=['never', 'on_change'], default='never'),
-        renew_secret=dict(type='bool', default=False, no_log=False),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=GITLAB_API_MUTUALLY_EXCLUSIVE,
+    module = GitlabModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            redirect_uri=dict(type='raw'),
+            scopes=dict(type='list', elements='str'),
+            confidential=dict(type='bool', default=True),
+            application_id=dict(type='str', no_log=False),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            recreate=dict(type='str', choices=['never', 'on_change'], default='never'),
+            renew_secret=dict(type='bool', default=False, no_log=False),
+        ),
         required_if=[('state', 'present', ['redirect_uri', 'scopes'])],
-        supports_check_mode=True,
+        option_checks=option_problems,
     )
-    client = create_client(module)
-    try:
-        result = OAuthApp(module, client).run()
-    except GitlabApiError as error:
-        fail_api(module, error)
-    module.exit_json(**result)
+    module.run(OAuthApp(module).run)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,9 @@ description:
     values. When a hook is created, unset event flags get GitLab's defaults (O(repository_update_events) on, the others
     off).
   - GitLab never returns a hook's token, so it cannot be compared. See O(update_token).
+  - After creating a hook the module lists the hooks again. If other runs created hooks with the same URL at the same
+    time, the hook with the lowest id stays, the others are deleted, and a warning says so.
+  - User-info in O(url) (C(user:password@)) is sent to GitLab but shown as C(********) in results, diffs and messages.
 author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
@@ -53,6 +56,8 @@ options:
     description:
       - The secret token GitLab sends in the C(X-Gitlab-Token) header of every event.
       - Write-only; GitLab never returns it. When it is sent is set by O(update_token).
+      - GitLab refuses a token with a newline; a token with whitespace or control characters fails before any request
+        (it is not stripped; use C(| trim) where it comes from a file).
     type: str
   update_token:
     description:
@@ -76,6 +81,9 @@ options:
   repository_update_events:
     description:
       - Send events for repository updates. GitLab's default for a new hook is V(true).
+      - GitLab 11.0 ignores it when creating a hook and cannot update hooks; before GitLab 11.5 the module therefore
+        neither sends nor compares it (with a warning when V(false) was asked for), so it never re-creates the hook
+        for it.
     type: bool
   enable_ssl_verification:
     description:
@@ -147,17 +155,8 @@ hook:
     enable_ssl_verification: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
-    GITLAB_API_MUTUALLY_EXCLUSIVE,
-    SECRET_PLACEHOLDER,
-    GitlabApiError,
-    create_client,
-    fail_api,
-    gitlab_api_argument_spec,
-    validate_http_url,
-)
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule, masked
 
 HOOKS_PATH = '/hooks'
 EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_events=False,
@@ -165,15 +164,29 @@ EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_e
 FLAGS = tuple(EVENT_DEFAULTS) + ('enable_ssl_verification',)
 NAMED_OPTIONS = ('name', 'description')
 NAMES_SINCE = (17, 1, 0)
+# GitLab 11.0's POST /hooks silently drops repository_update_events (it keeps its default, true), and it has no
+# PUT: a task asking for false would delete and re-create the hook on every run. Confirmed dropped on 11.0;
+# treated as settable from 11.5 on (the release that lists applications), the exact release being unconfirmed.
+REPOSITORY_UPDATE_EVENTS_SINCE = (11, 5, 0)
 # Further settings carried over when a hook has to be deleted and re-created.
 CARRIED_OVER = ('push_events_branch_filter', 'branch_filter_strategy')
+DUPLICATE_HINT = 'remove the extra ones (Admin Area, System Hooks) so the URL identifies one hook.'
 
 
 def hook_view(hook):
-    """The managed properties of a hook, for the diff."""
+    """The managed properties of a hook, for the diff and the result (URL user-info redacted)."""
     if not hook:
         return {}
-    view = dict(url=hook.get('url'))
+    view = dict(hook)
+    view.pop('token', None)
+    view['url'] = GitlabModule.shown_url(hook.get('url'))
+    return view
+
+
+def diff_view(hook):
+    if not hook:
+        return {}
+    view = dict(url=GitlabModule.shown_url(hook.get('url')))
     for key in FLAGS + NAMED_OPTIONS:
         if key in hook:
             view[key] = hook[key]
@@ -182,21 +195,16 @@ def hook_view(hook):
 
 class SystemHook(object):
 
-    def __init__(self, module, client):
+    def __init__(self, module):
         self.module = module
-        self.client = client
+        self.client = module.client
         self.params = module.params
-        self.warnings = []
+        self.url = self.params['url']
         self.token_sent = False
 
-    def find(self):
+    def list_same_url(self):
         hooks = self.client.get_all(HOOKS_PATH)
-        matches = [hook for hook in hooks if hook.get('url') == self.params['url']]
-        if len(matches) > 1:
-            self.module.fail_json(
-                msg='%d system hooks have the URL %r (ids %s); remove the extra ones so the URL identifies one hook.'
-                    % (len(matches), self.params['url'], ', '.join('%s' % hook.get('id') for hook in matches)))
-        return (matches[0] if matches else None), hooks
+        return [hook for hook in hooks if hook.get('url') == self.url], hooks
 
     def names_supported(self, hooks):
         """Whether hooks have name/description: seen on listed hooks, else from the version (17.1+)."""
@@ -205,23 +213,45 @@ class SystemHook(object):
         return self.client.version_tuple() >= NAMES_SINCE
 
     def wanted(self, hooks):
-        """The options the task sets (None means 'leave as is')."""
+        """The options the task sets (None means 'leave as is'), less those this GitLab cannot set."""
         wanted = dict((key, self.params[key]) for key in FLAGS if self.params[key] is not None)
+        if 'repository_update_events' in wanted and self.client.version_tuple() < REPOSITORY_UPDATE_EVENTS_SINCE:
+            asked = wanted.pop('repository_update_events')
+            if asked is not EVENT_DEFAULTS['repository_update_events']:
+                self.module.warn('GitLab %s ignores repository_update_events when it creates a system hook (it stays '
+                                 'true) and cannot update hooks, so the option was not applied.' % self.client.version())
         named = dict((key, self.params[key]) for key in NAMED_OPTIONS if self.params[key] is not None)
         if named:
             if self.names_supported(hooks):
                 wanted.update(named)
             else:
-                self.warnings.append('The system hooks of this GitLab have no name or description (GitLab 17.1 added them); '
-                                     'ignored the option(s) %s.' % ', '.join(sorted(named)))
+                self.module.warn('The system hooks of this GitLab have no name or description (GitLab 17.1 added '
+                                 'them); ignored the option(s) %s.' % ', '.join(sorted(named)))
         return wanted
 
-    def create(self, settings):
-        data = dict(settings, url=self.params['url'])
+    def post(self, settings):
+        data = dict(settings, url=self.url)
         if self.params['token'] is not None:
             data['token'] = self.params['token']
             self.token_sent = True
         return self.client.post(HOOKS_PATH, data=data) or {}
+
+    def create(self, settings):
+        """Create the hook, then look again: hooks a concurrent run created for the same URL converge to one."""
+        created = self.post(settings)
+        same, dummy = self.list_same_url()
+        if len(same) <= 1:
+            return same[0] if same else created
+        # Every run keeps the lowest id, so overlapping runs agree on which hook stays.
+        keep = min(same, key=lambda hook: hook.get('id') or 0)
+        extras = [hook for hook in same if hook is not keep]
+        for extra in extras:
+            self.module.delete('%s/%s' % (HOOKS_PATH, extra['id']))
+        self.module.warn('%d more system hook(s) with the URL %s appeared while this run created one (another run '
+                         'working at the same time); kept hook %s and removed hook(s) %s.'
+                         % (len(extras), self.module.shown_url(self.url), keep['id'],
+                            ', '.join('%s' % extra['id'] for extra in extras)))
+        return keep
 
     def update(self, hook, changes):
         data = dict(changes)
@@ -241,90 +271,68 @@ class SystemHook(object):
         settings = dict((key, hook[key]) for key in FLAGS + NAMED_OPTIONS if hook.get(key) is not None)
         settings.update((key, hook[key]) for key in CARRIED_OVER if hook.get(key))
         settings.update(changes)
+        if self.client.version_tuple() < REPOSITORY_UPDATE_EVENTS_SINCE:
+            settings.pop('repository_update_events', None)
         if self.params['token'] is None and hook.get('token_present') is not False:
-            self.warnings.append('This GitLab cannot update system hooks, so hook %s was deleted and re-created; no token '
-                                 'was given, so the new hook has no secret token. Set token to keep one.' % hook['id'])
-        self.client.delete('%s/%s' % (HOOKS_PATH, hook['id']))
-        try:
-            return self.create(settings)
-        except GitlabApiError as error:
-            error.msg = 'System hook %s was deleted to apply the change, but creating it again failed: %s' % (hook['id'], error.msg)
-            raise
+            self.module.warn('This GitLab cannot update system hooks, so hook %s was deleted and re-created; no token '
+                             'was given, so the new hook has no secret token. Set token to keep one.' % hook['id'])
+        return self.module.delete_then_create('%s/%s' % (HOOKS_PATH, hook['id']), lambda: self.create(settings),
+                                              'System hook %s' % hook['id'])
 
     def present(self, hook, hooks):
         wanted = self.wanted(hooks)
+        send_token = self.params['token'] is not None and (hook is None or self.params['update_token'] == 'always')
         if hook is None:
-            if self.module.check_mode:
-                if self.params['token'] is not None:
-                    self.token_sent = True
-                return True, dict(dict(EVENT_DEFAULTS, **wanted), url=self.params['url'])
-            return True, self.create(wanted)
-        # A property this GitLab does not return cannot be compared; leaving it alone keeps the task idempotent.
-        changes = dict((key, value) for key, value in wanted.items() if key in hook and hook[key] != value)
-        send_token = self.params['token'] is not None and self.params['update_token'] == 'always'
-        if not changes and not send_token:
-            return False, hook
+            predicted = dict(dict(EVENT_DEFAULTS, **wanted), url=self.url)
+        else:
+            # A property this GitLab does not return cannot be compared; leaving it alone keeps the task idempotent.
+            changes = dict((key, value) for key, value in wanted.items() if key in hook and hook[key] != value)
+            if not changes and not send_token:
+                return False, hook
+            predicted = dict(hook, **changes)
         if self.module.check_mode:
             self.token_sent = send_token
-            return True, dict(hook, **changes)
+            return True, predicted
+        if hook is None:
+            return True, self.create(wanted)
         return True, self.update(hook, changes)
 
-    def absent(self, hook):
-        if hook is None:
-            return False, {}
-        if not self.module.check_mode:
-            try:
-                self.client.delete('%s/%s' % (HOOKS_PATH, hook['id']))
-            except GitlabApiError as error:
-                if not error.resource_not_found:
-                    raise
-                return False, {}
-        return True, {}
-
     def run(self):
-        hook, hooks = self.find()
+        same, hooks = self.list_same_url()
+        hook = self.module.find_one(same, 'url', self.url, 'system hooks', DUPLICATE_HINT)
         if self.params['state'] == 'present':
             changed, after = self.present(hook, hooks)
         else:
-            changed, after = self.absent(hook)
-        result = dict(changed=changed, hook=after, warnings=self.warnings)
+            changed = self.module.ensure_absent('%s/%s' % (HOOKS_PATH, hook['id']) if hook else None, hook)
+            after = {}
+        result = dict(changed=changed, hook=hook_view(after))
         if self.module._diff:
-            diff_after = hook_view(after)
+            diff_after = diff_view(after)
             if self.token_sent:
-                diff_after['token'] = SECRET_PLACEHOLDER
-            result['diff'] = dict(before=hook_view(hook), after=diff_after)
+                diff_after['token'] = masked(self.params['token'])
+            result['diff'] = dict(before=diff_view(hook), after=diff_after)
         return result
 
 
 def main():
-    argument_spec = gitlab_api_argument_spec()
-    argument_spec.update(
-        url=dict(type='str', required=True),
-        token=dict(type='str', no_log=True),
-        update_token=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
-        push_events=dict(type='bool'),
-        tag_push_events=dict(type='bool'),
-        merge_requests_events=dict(type='bool'),
-        repository_update_events=dict(type='bool'),
-        enable_ssl_verification=dict(type='bool', default=True),
-        name=dict(type='str'),
-        description=dict(type='str'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
+    module = GitlabModule(
+        argument_spec=dict(
+            url=dict(type='str', required=True),
+            token=dict(type='str', no_log=True),
+            update_token=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
+            push_events=dict(type='bool'),
+            tag_push_events=dict(type='bool'),
+            merge_requests_events=dict(type='bool'),
+            repository_update_events=dict(type='bool'),
+            enable_ssl_verification=dict(type='bool', default=True),
+            name=dict(type='str'),
+            description=dict(type='str'),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+        ),
+        url_options=('url',),
+        token_options=('token',),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=GITLAB_API_MUTUALLY_EXCLUSIVE,
-        supports_check_mode=True,
-    )
-    error = validate_http_url(module.params['url'], 'url')
-    if error:
-        module.fail_json(msg=error)
-    client = create_client(module)
-    try:
-        result = SystemHook(module, client).run()
-    except GitlabApiError as error:
-        fail_api(module, error)
-    module.exit_json(**result)
+    module.run(SystemHook(module).run)
 
 
 if __name__ == '__main__':

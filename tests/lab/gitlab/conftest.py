@@ -11,11 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from .gitlab_lab.tokens import ADMIN_TOKEN
+
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
-ADMIN_TOKEN = "glpat-lab-admin-9f4c2e7a1b3d"
-USER_TOKEN = "glpat-lab-user-5e8d1c3b7a2f"
-EXPIRED_TOKEN = "glpat-lab-expired-3a6b9c1d4e7f"
-REVOKED_TOKEN = "glpat-lab-revoked-8b2e5f1a9c4d"
 
 
 class Lab:
@@ -104,7 +102,12 @@ def modern_server(lab_factory):
     return lab_factory("modern")
 
 
-@pytest.fixture(params=["legacy", "modern"])
+@pytest.fixture(scope="session")
+def transition_server(lab_factory):
+    return lab_factory("transition")
+
+
+@pytest.fixture(params=["legacy", "transition", "modern"])
 def lab(request):
     server = request.getfixturevalue("%s_server" % request.param)
     server.reset()
@@ -115,6 +118,12 @@ def lab(request):
 def legacy(legacy_server):
     legacy_server.reset()
     return legacy_server
+
+
+@pytest.fixture
+def transition(transition_server):
+    transition_server.reset()
+    return transition_server
 
 
 @pytest.fixture

@@ -69,20 +69,35 @@ class ScriptedSession(FakeSession):
         super(ScriptedSession, self).__init__(lambda *args: self.answers.pop(0))
 
 
+ROUTE_NOT_FOUND = {'error': '404 Not Found'}
+VERSIONS = dict(legacy='11.0.6', transition='13.12.15', modern='17.5.2')
+
+
 class FakeGitLab(object):
-    """Just enough of GitLab's API v4 for the modules, in two flavours: legacy (11.0) and modern (17.5)."""
+    """Just enough of GitLab's API v4 for the modules, in three flavours.
+
+    legacy (11.0): Koding settings; applications can only be created (no list, no delete; the create answer has
+    only application_id, secret and callback_url); POST /hooks drops repository_update_events; no hook PUT.
+    transition (11.5 to 14.x): applications listed and deleted; no Koding settings; no hook PUT.
+    modern (17.x): everything, hooks with name and description, application secrets renewable.
+    A route the release lacks answers 404 {"error":"404 Not Found"}, as Grape's catch-all does.
+    """
 
     def __init__(self, profile='modern'):
         self.profile = profile
-        self.version = '11.0.6' if profile == 'legacy' else '17.5.2'
+        self.version = VERSIONS[profile]
         self.settings = dict(signup_enabled=True, gitpod_enabled=False)
         if profile == 'legacy':
             self.settings.update(koding_enabled=False, koding_url=None)
         self.apps = []
         self.hooks = []
         self.next_id = 1
-        self.list_apps_supported = True
         self.forbid = False
+        self.on_create = None  # called after each POST /hooks or /applications (to play a concurrent run)
+
+    @property
+    def lists_apps(self):
+        return self.profile != 'legacy'
 
     def _id(self):
         self.next_id += 1
@@ -124,23 +139,24 @@ class FakeGitLab(object):
             return make_response(403, {'message': '403 Forbidden'})
         data = data or {}
         route = '%s %s' % (method, re.sub(r'/\d+', '/:id', path))
+        modern = self.profile == 'modern'
         handler = {
             'GET /version': lambda: make_response(200, dict(version=self.version, revision='abc')),
             'GET /application/settings': lambda: make_response(200, self.settings),
             'PUT /application/settings': lambda: self.put_settings(data),
-            'GET /applications': self.list_apps,
+            'GET /applications': self.list_apps if self.lists_apps else None,
             'POST /applications': lambda: self.create_app(data),
-            'DELETE /applications/:id': lambda: self.delete(self.apps, path, 'Application'),
-            'POST /applications/:id/renew-secret': lambda: self.renew(path),
+            'DELETE /applications/:id': (lambda: self.delete(self.apps, path, 'Application')) if self.lists_apps else None,
+            'POST /applications/:id/renew-secret': (lambda: self.renew(path)) if modern else None,
             'GET /hooks': lambda: self.list_hooks(params),
             'POST /hooks': lambda: self.create_hook(data),
-            'PUT /hooks/:id': lambda: self.update_hook(path, data),
+            'PUT /hooks/:id': (lambda: self.update_hook(path, data)) if modern else None,
             'DELETE /hooks/:id': lambda: self.delete(self.hooks, path, 'Hook'),
         }.get(route)
         if route == 'GET /hooks/:id':
             raise AssertionError('GET /hooks/:id must never be sent (fires a test event before GitLab 14.9)')
         if handler is None:
-            return make_response(404, {'error': '404 Not Found'})
+            return make_response(404, ROUTE_NOT_FOUND)
         return handler()
 
     def put_settings(self, data):
@@ -153,8 +169,6 @@ class FakeGitLab(object):
         return make_response(200, self.settings)
 
     def list_apps(self):
-        if not self.list_apps_supported:
-            return make_response(405, {'error': '405 Not Allowed'})
         return make_response(200, [self.public_app(app) for app in self.apps])
 
     def create_app(self, data):
@@ -164,12 +178,12 @@ class FakeGitLab(object):
         app['scopes'] = data['scopes']
         created = self.public_app(app, with_secret=True)
         if self.profile == 'legacy':
-            del created['id']
+            created = dict((k, created[k]) for k in ('application_id', 'secret', 'callback_url'))
+        if self.on_create:
+            self.on_create('app', data)
         return make_response(201, created)
 
     def renew(self, path):
-        if self.profile == 'legacy':
-            return make_response(404, {'error': '404 Not Found'})
         app = self.find(self.apps, path)
         if app is None:
             return make_response(404, {'message': '404 Application Not Found'})
@@ -180,24 +194,32 @@ class FakeGitLab(object):
         page = int(params.get('page', 1))
         per_page = int(params.get('per_page', 20))
         chunk = self.hooks[(page - 1) * per_page:page * per_page]
-        headers = {}
-        if page * per_page < len(self.hooks):
+        pages = max(1, -(-len(self.hooks) // per_page))
+        headers = {'X-Page': str(page), 'X-Per-Page': str(per_page), 'X-Total': str(len(self.hooks)),
+                   'X-Total-Pages': str(pages)}
+        links = ['<https://gitlab.elsewhere/api/v4/hooks?%s>; rel="last"' % urlencode(dict(page=pages, per_page=per_page))]
+        if page < pages:
             query = urlencode(dict(page=page + 1, per_page=per_page))
-            headers['Link'] = '<https://gitlab.elsewhere/api/v4/hooks?%s>; rel="next"' % query
+            links.insert(0, '<https://gitlab.elsewhere/api/v4/hooks?%s>; rel="next"' % query)
             headers['X-Next-Page'] = str(page + 1)
+        headers['Link'] = ', '.join(links)
         return make_response(200, [self.public_hook(hook) for hook in chunk], headers)
 
     def create_hook(self, data):
+        if any(ch in (data.get('token') or '') for ch in '\r\n'):
+            return make_response(400 if self.profile == 'legacy' else 422, {'message': {'token': ['is invalid']}})
         fields = dict((k, v) for k, v in data.items() if k not in ('url', 'token'))
-        if self.profile == 'legacy':
+        if self.profile != 'modern':
             fields.pop('name', None)
             fields.pop('description', None)
+        if self.profile == 'legacy':
+            fields.pop('repository_update_events', None)
         hook = self.add_hook(data['url'], data.get('token'), **fields)
+        if self.on_create:
+            self.on_create('hook', data)
         return make_response(201, hook)
 
     def update_hook(self, path, data):
-        if self.profile == 'legacy':
-            return make_response(405, {'error': '405 Not Allowed'})
         hook = self.find(self.hooks, path)
         if hook is None:
             return make_response(404, {'message': '404 Not Found'})

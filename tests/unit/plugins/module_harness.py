@@ -47,14 +47,25 @@ def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
 
 
 def run_main(main, args, requests_module, session, check_mode=False, diff=False, expect_fail=False):
-    """Run main() with args, requests_module.Session() answering session; return the result dict."""
+    """Run main() with args, requests_module.Session() answering session; return the result dict.
+
+    Warnings the module gave through module.warn() come back in result['warnings'], as Ansible shows them.
+    """
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    warnings = []
+
+    def _warn(self, warning):  # pylint: disable=unused-argument
+        warnings.append(warning)
+
     with patch_module_args(args), \
             mock.patch.object(requests_module, 'Session', return_value=session), \
+            mock.patch.object(basic.AnsibleModule, 'warn', _warn), \
             mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
             mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
         with pytest.raises(ModuleExit) as caught:
             main()
     result = caught.value.result
+    assert 'warnings' not in result, 'warnings must go through module.warn(), not exit_json(warnings=...)'
+    result['warnings'] = warnings
     assert isinstance(caught.value, ModuleFail) == expect_fail, result
     return result

@@ -9,17 +9,54 @@ mkdir -p "${WORK}"
 chmod 0700 "${WORK}"
 
 # playbook PROFILE NAME PLAYBOOK [options...]: runs PLAYBOOK with -vvv into ${WORK}/PROFILE-NAME.log.
+# The secret_file_probe callback records the credentials directory's and
+# file's modes before and after every task into ${WORK}/PROFILE-NAME.probe.
 playbook() {
     local profile="$1" name="$2" book="$3" log status=0
     shift 3
     log="${WORK}/${profile}-${name}.log"
-    ANSIBLE_ROLES_PATH=.. ansible-playbook "${book}" -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
+    rm -f "${WORK}/${profile}-${name}.probe"
+    SECRET_FILE_PROBE_OUTPUT="${WORK}/${profile}-${name}.probe" \
+        SECRET_FILE_PROBE_PATH="${WORK}/${profile}/private/credentials.json" \
+        ANSIBLE_CALLBACK_PLUGINS="${PWD}/callback_plugins" ANSIBLE_CALLBACKS_ENABLED=secret_file_probe \
+        ANSIBLE_ROLES_PATH=.. ansible-playbook "${book}" -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
         -e "gitlab_lab_profile=${profile}" -e "gitlab_wiring_test_dir=${WORK}/${profile}" -vvv "$@" >"${log}" 2>&1 || status=$?
     if [ "${status}" -ne 0 ]; then
         grep -E '^(TASK|fatal|failed|PLAY RECAP|\[ERROR\])|"msg"|evaluated_to|^Origin' "${log}" | tail -n 40
         echo "=== gitlab_wiring (${profile}): ${name} failed with exit ${status}"
         exit 1
     fi
+}
+
+# private PROFILE NAME: checks the probe of a run: the credentials file was
+# never readable by others, and its directory was 0700 before it was written.
+private() {
+    python_bin="$(command -v python3 || command -v python)"
+    "${python_bin}" - "${WORK}/$1-$2.probe" <<'PYTHON' || { echo "=== gitlab_wiring ($1): $2 exposed the credentials file"; exit 1; }
+import json
+import sys
+
+entries = [json.loads(line) for line in open(sys.argv[1], encoding='utf-8')]
+writes = [entry for entry in entries if entry['task'].endswith('Write the credentials file') and entry['moment'] == 'start']
+problems = []
+if not writes:
+    problems.append('the role never reached its write task')
+for entry in writes:
+    if (entry['dir'] or {}).get('mode') != '0700':
+        problems.append('directory %s before the write' % entry['dir'])
+    if (entry['file'] or {}).get('mode') != '0600':
+        problems.append('file %s before the write' % entry['file'])
+for entry in entries:
+    if entry['file'] and int(entry['file']['mode'], 8) & 0o077:
+        problems.append('file %s at %s of %r' % (entry['file'], entry['moment'], entry['task']))
+    if entry['file'] and entry['file']['size'] and int(entry['dir']['mode'], 8) & 0o077:
+        problems.append('directory %s at %s of %r' % (entry['dir'], entry['moment'], entry['task']))
+final = entries[-1]
+if (final['dir'] or {}).get('mode') != '0700' or (final['file'] or {}).get('mode') != '0600':
+    problems.append('after the run: directory %s, file %s' % (final['dir'], final['file']))
+print('\n'.join(problems) or 'credentials file private in %d probes' % len(entries))
+sys.exit(1 if problems else 0)
+PYTHON
 }
 
 # changed PROFILE NAME: the changed= count of the run's PLAY RECAP.
@@ -45,6 +82,7 @@ expect_changed() {
 for profile in legacy modern; do
     rm -rf "${WORK:?}/${profile}"
     mkdir -p "${WORK}/${profile}"
+    cred="${WORK}/${profile}/private/credentials.json"
     secrets="${WORK}/${profile}.secrets"
     (umask 077 && : >"${secrets}")
 
@@ -52,26 +90,32 @@ for profile in legacy modern; do
     playbook "${profile}" check wire.yml --check --diff
     expect_changed "${profile}" check some
     playbook "${profile}" check-writes lab.yml -e gitlab_wiring_test_step=no_writes
-    [ ! -e "${WORK}/${profile}/credentials.json" ] || { echo "=== check mode wrote the credentials file"; exit 1; }
+    [ ! -e "${cred}" ] || { echo "=== check mode wrote the credentials file"; exit 1; }
 
-    playbook "${profile}" first wire.yml --diff
+    # A permissive umask: whatever the role creates must not inherit it.
+    (umask 000 && playbook "${profile}" first wire.yml --diff)
     expect_changed "${profile}" first some
+    private "${profile}" first
     playbook "${profile}" first-state lab.yml -e gitlab_wiring_test_step=state
-    cat "${WORK}/${profile}/credentials.json" >>"${secrets}"
+    cat "${cred}" >>"${secrets}"
 
     playbook "${profile}" second wire.yml --diff
     expect_changed "${profile}" second none
+    private "${profile}" second
     playbook "${profile}" second-check wire.yml --check --diff
     expect_changed "${profile}" second-check none
 
-    # The file is lost: the role must renew the secret (or re-create the
-    # application) and give the hook a new token.
-    mv "${WORK}/${profile}/credentials.json" "${WORK}/${profile}/credentials.lost.json"
+    # The file is lost, and its directory was opened to others: the role makes
+    # the directory 0700 again before it writes, renews the secret (or
+    # re-creates the application) and gives the hook a new token.
+    mv "${cred}" "${WORK}/${profile}/credentials.lost.json"
+    chmod 0755 "$(dirname "${cred}")"
     playbook "${profile}" recover wire.yml --diff
     expect_changed "${profile}" recover some
+    private "${profile}" recover
     playbook "${profile}" recover-state lab.yml -e gitlab_wiring_test_step=state
-    cat "${WORK}/${profile}/credentials.json" >>"${secrets}"
-    if cmp -s "${WORK}/${profile}/credentials.json" "${WORK}/${profile}/credentials.lost.json"; then
+    cat "${cred}" >>"${secrets}"
+    if cmp -s "${cred}" "${WORK}/${profile}/credentials.lost.json"; then
         echo "=== gitlab_wiring (${profile}): the recovered credentials equal the lost ones"
         exit 1
     fi
@@ -82,8 +126,9 @@ for profile in legacy modern; do
     # re-created), new hook URL (the old hook is removed).
     playbook "${profile}" moved wire.yml --diff -e gitlab_wiring_test_port=8091
     expect_changed "${profile}" moved some
+    private "${profile}" moved
     playbook "${profile}" moved-state lab.yml -e gitlab_wiring_test_step=state -e gitlab_wiring_test_port=8091
-    cat "${WORK}/${profile}/credentials.json" >>"${secrets}"
+    cat "${cred}" >>"${secrets}"
     playbook "${profile}" after-move wire.yml --diff -e gitlab_wiring_test_port=8091
     expect_changed "${profile}" after-move none
 

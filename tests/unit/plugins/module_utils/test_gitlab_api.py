@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from unittest import mock
 
 import pytest
@@ -236,21 +239,6 @@ def test_non_json_answer_points_at_api_url():
     assert 'not JSON' in str(caught.value) and 'api_url' in str(caught.value)
 
 
-@pytest.mark.parametrize('url, ok', [
-    ('https://gitlab.example.com', True),
-    ('http://127.0.0.1:8080/', True),
-    ('ftp://gitlab.example.com', False),
-    ('gitlab.example.com', False),
-    ('https://', False),
-    ('', False),
-])
-def test_validate_http_url(url, ok):
-    error = _gitlab_api.validate_http_url(url, 'api_url')
-    assert (error is None) == ok
-    if not ok:
-        assert 'api_url' in error
-
-
 def test_parse_version():
     assert _gitlab_api.parse_version('16.11.2-ee') == (16, 11, 2)
     assert _gitlab_api.parse_version('11.0.6') == (11, 0, 6)
@@ -270,3 +258,203 @@ def test_ca_path_is_used_for_verification():
     with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
         GitlabClient('https://gitlab.test', token=ADMIN_TOKEN, ca_path='/etc/ssl/gitlab-ca.pem')
     assert session.verify == '/etc/ssl/gitlab-ca.pem'
+
+
+# -- transport faults ------------------------------------------------------------------------------------------
+
+
+def cut_body():
+    return requests.exceptions.ChunkedEncodingError(
+        urllib3.exceptions.ProtocolError('Connection broken: IncompleteRead(12 bytes read, 88 more expected)'))
+
+
+@pytest.mark.parametrize('fault', [
+    cut_body,
+    lambda: requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, but failed'),
+    lambda: make_response(200, text='[{"id": 1}, {"id"', headers={'Content-Type': 'application/json'}),
+])
+def test_get_cut_mid_body_is_retried(fault):
+    client, session, sleeps = client_with([fault(), make_response(200, [{'id': 1}])])
+    assert client.get('/hooks') == [{'id': 1}]
+    assert len(session.calls) == 2 and sleeps == [1.0]
+
+
+def test_a_body_cut_every_time_is_a_clear_failure():
+    client, session, dummy = client_with([cut_body() for dummy in range(4)])
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/hooks')
+    message = str(caught.value)
+    assert 'GET /hooks' in message and 'cut off' in message and 'run again' in message
+    assert caught.value.kind == 'transport' and len(session.calls) == 4
+
+
+def test_post_cut_mid_body_is_not_repeated():
+    client, session, dummy = client_with([cut_body(), make_response(201, {'id': 1})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.post('/hooks', data={'url': 'http://x.test'})
+    assert len(session.calls) == 1 and 'POST /hooks' in str(caught.value)
+
+
+@pytest.mark.parametrize('exc, words', [
+    (requests.exceptions.InvalidHeader('Invalid leading whitespace, reserved character(s), or return character(s) '
+                                       'in header value: %r' % (ADMIN_TOKEN + '\n')), ['header', 'api_token']),
+    (requests.exceptions.InvalidURL('Failed to parse: http://user:%s@gitlab.test' % ADMIN_TOKEN), ['URL', 'api_url']),
+    (requests.exceptions.TooManyRedirects('Exceeded 30 redirects.'), ['GET /version']),
+    (ValueError('bad %s' % ADMIN_TOKEN), ['GET /version']),
+    (OSError('Could not find a suitable TLS CA certificate bundle'), ['GET /version']),
+    (UnicodeEncodeError('latin-1', ADMIN_TOKEN + '\u20ac', 26, 27, 'ordinal not in range(256)'), ['header', 'api_token']),
+])
+def test_every_transport_error_is_a_clear_failure_without_the_secret(exc, words):
+    client, session, dummy = client_with([exc] * 5)
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/version')
+    message = str(caught.value)
+    for word in words:
+        assert word in message
+    assert ADMIN_TOKEN not in message and ADMIN_TOKEN.strip() not in message
+
+
+# -- secrets ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('token', [ADMIN_TOKEN + '\n', ' ' + ADMIN_TOKEN, ADMIN_TOKEN + '\r\n', 'glpat a1b2c3d4e5f6'])
+def test_a_secret_is_masked_whatever_its_whitespace(token):
+    session = ScriptedSession([make_response(400, {'error': 'bad header %r and %s' % (token, token.strip())})])
+    with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
+        client = GitlabClient('http://gitlab.test', token=token, sleep=lambda s: None)
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/hooks')
+    for piece in token.split():
+        if len(piece) >= 6:
+            assert piece not in str(caught.value) and piece not in caught.value.gitlab_message
+
+
+def test_url_userinfo_is_redacted_in_messages():
+    client, dummy, dummy2 = client_with([make_response(400, {'error': 'url http://u:pa55word@x.test/h is blocked'})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/hooks')
+    assert 'pa55word' not in str(caught.value) and 'http://********@x.test/h' in str(caught.value)
+
+
+def test_oauth_token_header_cannot_be_replaced_by_netrc_or_url_credentials():
+    session = requests.Session()
+    with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
+        GitlabClient('https://gitlab.test', oauth_token='oauth-token-xyz')
+    request = requests.Request('GET', 'https://user:pass@gitlab.test/api/v4/version')
+    prepared = session.prepare_request(request)
+    assert prepared.headers['Authorization'] == 'Bearer oauth-token-xyz'
+
+
+# -- 429 -------------------------------------------------------------------------------------------------------
+
+
+def test_429_with_gitlabs_text_body_is_retried_then_reported():
+    retry_later = make_response(429, text='Retry later\n', headers={'Content-Type': 'text/plain'})
+    client, session, sleeps = client_with([retry_later, make_response(200, {'ok': 1})])
+    assert client.get('/hooks') == {'ok': 1} and sleeps == [1.0]
+    client, session, sleeps = client_with([make_response(429, text='Retry later\n',
+                                                         headers={'Content-Type': 'text/plain'})] * 4)
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/hooks')
+    assert caught.value.kind == 'rate_limited' and 'GitLab said: Retry later.' in str(caught.value)
+    assert caught.value.gitlab_message == 'Retry later'
+
+
+@pytest.mark.parametrize('value', ['nan', 'inf', '-5', 'Wed, 21 Oct 2015 07:28:00 GMT', 'soon'])
+def test_odd_retry_after_values_never_break(value):
+    client, dummy, sleeps = client_with([make_response(429, text='Retry later', headers={'Retry-After': value}),
+                                         make_response(200, {})])
+    assert client.get('/x') == {}
+    assert len(sleeps) == 1 and 0 <= sleeps[0] <= 60
+
+
+# -- retried deletes -------------------------------------------------------------------------------------------
+
+
+def test_retried_delete_that_finds_it_gone_counts_as_done():
+    client, session, dummy = client_with([make_response(502, text='Bad Gateway'),
+                                          make_response(404, {'message': '404 Hook Not Found'})])
+    assert client.delete('/hooks/3') is True
+    assert len(session.calls) == 2
+
+
+def test_first_delete_finding_it_gone_raises_not_found():
+    client, dummy, dummy2 = client_with([make_response(404, {'message': '404 Hook Not Found'})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.delete('/hooks/3')
+    assert caught.value.resource_not_found
+
+
+def test_retried_delete_on_a_missing_route_is_still_unsupported():
+    client, dummy, dummy2 = client_with([connection_reset(), make_response(404, {'error': '404 Not Found'})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.delete('/applications/3')
+    assert caught.value.endpoint_unsupported and 'not available on this version' in str(caught.value)
+
+
+# -- concurrent paging -----------------------------------------------------------------------------------------
+
+
+class PagedSession(ScriptedSession):
+    """Serves N pages of hooks, with or without the totals, and records the most requests in flight at once."""
+
+    def __init__(self, pages, per_page=3, totals=True):
+        self.pages = pages
+        self.per_page = per_page
+        self.totals = totals
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        super(PagedSession, self).__init__([])
+        self.handler = self.serve
+
+    def serve(self, method, path, params, data, headers):
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.01)
+        page = int(params.get('page', 1))
+        items = [{'id': (page - 1) * self.per_page + index} for index in range(self.per_page)]
+        answer_headers = {}
+        if page < self.pages:
+            answer_headers['X-Next-Page'] = str(page + 1)
+        if self.totals:
+            answer_headers['X-Total-Pages'] = str(self.pages)
+        with self.lock:
+            self.in_flight -= 1
+        return make_response(200, items, answer_headers)
+
+
+@pytest.mark.parametrize('pages', [1, 2, 5, 23])
+def test_pages_are_read_concurrently_in_order_within_the_bound(pages):
+    session = PagedSession(pages)
+    with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
+        client = GitlabClient('http://gitlab.test', token=ADMIN_TOKEN)
+    items = client.get_all('/hooks')
+    assert [item['id'] for item in items] == list(range(pages * 3))
+    assert len(session.calls) == pages == client.request_count
+    assert session.most_in_flight <= _gitlab_api.PAGE_WORKERS
+    if pages > 2:
+        assert session.most_in_flight > 1
+
+
+def test_pages_without_totals_are_followed_one_by_one():
+    session = PagedSession(5, totals=False)
+    with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
+        client = GitlabClient('http://gitlab.test', token=ADMIN_TOKEN)
+    assert [item['id'] for item in client.get_all('/hooks')] == list(range(15))
+    assert session.most_in_flight == 1
+
+
+def test_a_failing_page_fails_the_listing():
+    def serve(method, path, params, data, headers):
+        if params.get('page') == '3':
+            return make_response(500, {'message': '500 Internal Server Error'})
+        return make_response(200, [{'id': 1}], {'X-Total-Pages': '4', 'X-Next-Page': '2'})
+    session = ScriptedSession([])
+    session.handler = serve
+    with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
+        client = GitlabClient('http://gitlab.test', token=ADMIN_TOKEN)
+    with pytest.raises(GitlabApiError) as caught:
+        client.get_all('/hooks')
+    assert caught.value.status == 500 and 'GET /hooks' in str(caught.value)

@@ -141,3 +141,28 @@ def test_no_token_at_all(monkeypatch):
     result = run_module(gitlab_koding_settings.main, dict(ENABLE, api_url='http://gitlab.test'), session, expect_fail=True,
                         connection=False)
     assert 'api_token' in result['msg'] and session.calls == []
+
+
+def test_koding_url_credentials_are_redacted_and_idempotent():
+    gitlab = FakeGitLab('legacy')
+    secret_url = 'http://team:pa55-word-9@gitlab.koding.test:8090'
+    result, dummy = run(gitlab, dict(koding_enabled=True, koding_url=secret_url), diff=True)
+    assert result['changed'] and gitlab.settings['koding_url'] == secret_url
+    assert 'pa55-word-9' not in json.dumps(result)
+    assert result['settings']['koding_url'] == 'http://********@gitlab.koding.test:8090'
+    result, session = run(gitlab, dict(koding_enabled=True, koding_url=secret_url), diff=True)
+    assert not result['changed'] and session.writes() == []
+
+
+def test_api_url_with_credentials_is_refused_before_any_request():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, dict(ENABLE, api_url='http://root:pa55-word-9@gitlab.test'), expect_fail=True)
+    assert 'api_url' in result['msg'] and 'pa55-word-9' not in json.dumps(result) and session.calls == []
+
+
+def test_transition_gitlab_has_no_koding_settings():
+    gitlab = FakeGitLab('transition')
+    result, session = run(gitlab, ENABLE, expect_fail=True)
+    assert '13.12.15' in result['msg'] and '11.4' in result['msg'] and result['supported'] is False
+    result, session = run(gitlab, dict(koding_enabled=False, koding_url=KODING_URL))
+    assert not result['changed'] and any('ignored' in w for w in result['warnings'])

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import json
 
+from unittest import mock
+
 import pytest
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_oauth_app
-from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import FakeGitLab, FakeSession, run_module
+from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import (
+    FakeGitLab,
+    FakeSession,
+    make_response,
+    run_module,
+)
 
 CALLBACK = 'http://koding.test:8090/-/oauth/gitlab/callback'
 APP = dict(name='Koding', redirect_uri=CALLBACK, scopes=['api', 'read_user'])
@@ -21,7 +29,7 @@ def run(gitlab, args, **kwargs):
     return result, session
 
 
-@pytest.mark.parametrize('profile', ['legacy', 'modern'])
+@pytest.mark.parametrize('profile', ['transition', 'modern'])
 def test_create_then_no_op(profile):
     gitlab = FakeGitLab(profile)
     result, session = run(gitlab, APP, diff=True)
@@ -40,6 +48,7 @@ def test_create_then_no_op(profile):
     assert not result['changed'] and 'secret' not in result
     assert session.writes() == [] and len(session.calls) == 1
     assert result['diff']['before'] == result['diff']['after']
+    assert result['listing_supported'] is True and result['warnings'] == []
 
 
 def test_check_mode_create_sends_no_write():
@@ -89,7 +98,7 @@ def test_recreate_on_change_in_check_mode():
 
 
 def test_confidential_is_ignored_when_instance_does_not_report_it():
-    gitlab = FakeGitLab('legacy')
+    gitlab = FakeGitLab('transition')
     gitlab.add_app('Koding', CALLBACK)
     result, dummy = run(gitlab, dict(APP, confidential=False))
     assert not result['changed']
@@ -116,21 +125,13 @@ def test_renew_secret_modern():
     assert session.writes()[0]['path'] == '/applications/%d/renew-secret' % app['id']
 
 
-def test_renew_secret_legacy_fails_naming_versions():
-    gitlab = FakeGitLab('legacy')
+def test_renew_secret_fails_naming_versions_where_gitlab_cannot():
+    gitlab = FakeGitLab('transition')
     gitlab.add_app('Koding', CALLBACK)
     result, dummy = run(gitlab, dict(APP, renew_secret=True), expect_fail=True)
-    assert '11.0.6' in result['msg'] and '16.11' in result['msg']
+    assert '13.12.15' in result['msg'] and '16.11' in result['msg']
     result, session = run(gitlab, dict(APP, renew_secret=True), check_mode=True, expect_fail=True)
     assert '16.11' in result['msg'] and session.writes() == []
-
-
-def test_listing_not_supported():
-    gitlab = FakeGitLab('legacy')
-    gitlab.list_apps_supported = False
-    result, session = run(gitlab, APP, expect_fail=True)
-    assert 'cannot list OAuth applications' in result['msg'] and '11.0.6' in result['msg']
-    assert session.writes() == []
 
 
 def test_delete_and_no_op_and_check_mode():
@@ -150,3 +151,150 @@ def test_present_needs_redirect_uri_and_scopes_before_any_request():
     gitlab = FakeGitLab('modern')
     result, session = run(gitlab, dict(name='Koding'), expect_fail=True)
     assert 'redirect_uri' in result['msg'] and session.calls == []
+
+
+@pytest.mark.parametrize('stored', [
+    CALLBACK + '\r\nhttps://koding.test/cb',
+    'https://koding.test/cb\n' + CALLBACK,
+    ' https://koding.test/cb \r\n' + CALLBACK + '\n' + CALLBACK + '\n',
+])
+def test_redirect_uris_compare_as_a_set_of_trimmed_uris(stored):
+    gitlab = FakeGitLab('modern')
+    gitlab.add_app('Koding', stored)
+    result, session = run(gitlab, dict(APP, redirect_uri=[CALLBACK, 'https://koding.test/cb'], recreate='on_change'))
+    assert not result['changed'] and session.writes() == []
+
+
+def test_absent_reports_changed_when_a_retried_delete_finds_it_gone():
+    gitlab = FakeGitLab('modern')
+    app = gitlab.add_app('Koding', CALLBACK)
+
+    def flaky(method, path, params, data, headers):
+        answer = gitlab(method, path, params, data, headers)
+        if method == 'DELETE' and not flaky.failed:
+            flaky.failed = True
+            return make_response(502, text='Bad Gateway')  # GitLab deleted it, the proxy lost the answer
+        return answer
+    flaky.failed = False
+    result, session = run(flaky, dict(name='Koding', state='absent', max_retry_wait=0.0001, max_retries=1),
+                          expect_fail=True)
+    # no retry budget in time: a clear error, no traceback
+    assert 'DELETE /applications/%d' % app['id'] in result['msg']
+    gitlab.add_app('Koding', CALLBACK)
+    flaky.failed = False
+    with mock.patch.object(_gitlab_api.time, 'sleep'):
+        result, session = run(flaky, dict(name='Koding', state='absent'))
+    assert result['changed'] and gitlab.apps == []
+    assert [w['method'] for w in session.writes()] == ['DELETE', 'DELETE']
+
+
+def test_recreate_finishes_when_the_retried_delete_finds_it_gone():
+    gitlab = FakeGitLab('modern')
+    gitlab.add_app('Koding', 'http://old.test/callback')
+
+    def flaky(method, path, params, data, headers):
+        answer = gitlab(method, path, params, data, headers)
+        if method == 'DELETE' and not flaky.failed:
+            flaky.failed = True
+            return make_response(502, text='Bad Gateway')
+        return answer
+    flaky.failed = False
+    with mock.patch.object(_gitlab_api.time, 'sleep'):
+        result, dummy = run(flaky, dict(APP, recreate='on_change'))
+    assert result['changed'] and len(gitlab.apps) == 1 and gitlab.apps[0]['callback_url'] == CALLBACK
+    assert result['secret'] == gitlab.apps[0]['secret']
+
+
+# -- GitLab 10.5 to 11.4: applications can be created, not listed or deleted --------------------------------
+
+
+def test_legacy_creates_when_told_nothing_exists():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, APP, diff=True)
+    assert result['changed'] and result['listing_supported'] is False
+    assert result['application']['application_id'] == gitlab.apps[0]['application_id']
+    assert result['secret'] == gitlab.apps[0]['secret']
+    assert [c['method'] + ' ' + c['path'] for c in session.calls] == [
+        'GET /applications', 'POST /applications', 'GET /version']
+    assert any('cannot list' in w for w in result['warnings'])
+    assert gitlab.apps[0]['secret'] not in json.dumps(result['diff'])
+
+
+def test_legacy_check_mode_create_sends_no_write():
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, APP, check_mode=True, diff=True)
+    assert result['changed'] and session.writes() == [] and 'secret' not in result
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_legacy_is_idempotent_given_the_application_id(check_mode):
+    gitlab = FakeGitLab('legacy')
+    app = gitlab.add_app('Koding', CALLBACK)
+    result, session = run(gitlab, dict(APP, application_id=app['application_id']), check_mode=check_mode, diff=True)
+    assert not result['changed'] and session.writes() == [] and 'secret' not in result
+    assert result['application']['application_id'] == app['application_id']
+    assert result['application']['callback_url'] is None  # unknown, and said so
+    assert result['diff']['before'] == result['diff']['after'] == dict(application_id=app['application_id'])
+    assert len(gitlab.apps) == 1
+
+
+@pytest.mark.parametrize('args, words', [
+    (dict(name='Koding', state='absent'), ['cannot delete', '11.5', 'Admin Area']),
+    (dict(APP, renew_secret=True, application_id='appid-2'), ['cannot renew', '16.11']),
+    (dict(APP, recreate='on_change', application_id='appid-2'), ['cannot list or delete', 'recreate=never']),
+])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_legacy_fails_clearly_where_gitlab_cannot(args, words, check_mode):
+    gitlab = FakeGitLab('legacy')
+    gitlab.add_app('Koding', CALLBACK)
+    result, session = run(gitlab, args, check_mode=check_mode, expect_fail=True)
+    for word in words:
+        assert word in result['msg']
+    assert '11.0.6' in result['msg'] and session.writes() == []
+
+
+# -- overlapping runs ---------------------------------------------------------------------------------------
+
+
+def test_a_concurrent_copy_with_a_lower_id_wins_and_this_run_removes_its_own():
+    gitlab = FakeGitLab('modern')
+
+    def other_run_was_first(kind, data):
+        gitlab.on_create = None
+        other = gitlab.add_app(data['name'], data['redirect_uri'])  # the other run's copy, created just before
+        other['id'] = 1
+    gitlab.on_create = other_run_was_first
+    result, session = run(gitlab, APP, expect_fail=True)
+    assert 'Another run created' in result['msg'] and 'removed its own copy' in result['msg']
+    assert len(gitlab.apps) == 1 and 'secret' not in result
+    assert session.writes()[-1]['method'] == 'DELETE'
+    # the next run is not blocked
+    result, dummy = run(gitlab, APP)
+    assert not result['changed']
+
+
+def test_this_run_keeps_its_copy_when_its_id_is_lowest():
+    gitlab = FakeGitLab('modern')
+
+    def other_run_came_later(kind, data):
+        gitlab.on_create = None
+        gitlab.add_app(data['name'], data['redirect_uri'])
+    gitlab.on_create = other_run_came_later
+    result, dummy = run(gitlab, APP)
+    assert result['changed'] and result['secret'] == gitlab.apps[0]['secret']
+    assert any('Another run' in w for w in result['warnings'])
+
+
+def test_application_id_settles_duplicates():
+    gitlab = FakeGitLab('modern')
+    gitlab.add_app('Koding', CALLBACK)
+    mine = gitlab.add_app('Koding', CALLBACK)
+    result, session = run(gitlab, dict(APP, application_id=mine['application_id']))
+    assert not result['changed'] and result['application']['id'] == mine['id']
+    assert any('Remove the others' in w for w in result['warnings'])
+
+
+def test_legacy_renew_secret_is_ignored_when_the_application_is_created():
+    gitlab = FakeGitLab('legacy')
+    result, dummy = run(gitlab, dict(APP, renew_secret=True))
+    assert result['changed'] and result['secret'] == gitlab.apps[0]['secret']

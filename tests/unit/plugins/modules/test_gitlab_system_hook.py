@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from unittest import mock
 
+import pytest
+import requests
+
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_system_hook
-from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import FakeGitLab, FakeSession, run_module
+from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import (
+    FakeGitLab,
+    FakeSession,
+    make_response,
+    run_module,
+)
 
 URL = 'http://koding.test:8090/-/api/gitlab'
 TOKEN = 'hook-secret-4711'
@@ -111,7 +120,7 @@ def test_name_and_description_on_modern():
     result, session = run(gitlab, dict(HOOK, name='Koding', description='Koding events'))
     assert session.writes()[0]['data']['name'] == 'Koding'
     assert gitlab.hooks[0]['description'] == 'Koding events'
-    assert [c['path'] for c in session.calls] == ['/hooks', '/version', '/hooks']
+    assert [c['path'] for c in session.calls] == ['/hooks', '/version', '/hooks', '/hooks']
     result, session = run(gitlab, dict(HOOK, name='Koding', description='Koding events'))
     assert not result['changed'] and len(session.calls) == 1
 
@@ -165,3 +174,125 @@ def test_properties_the_instance_does_not_return_are_not_compared():
     del gitlab.hooks[0]['enable_ssl_verification']
     result, session = run(gitlab, dict(HOOK, enable_ssl_verification=False))
     assert not result['changed'] and session.writes() == []
+
+
+@pytest.mark.parametrize('token, words', [
+    (TOKEN + '\n', ['token', 'newline at the end', 'trim']),
+    (' ' + TOKEN, ['token', 'space at the start']),
+    ('hook\tsecret', ['token', 'tab']),
+])
+def test_token_with_whitespace_fails_naming_token_before_any_request(token, words):
+    gitlab = FakeGitLab('legacy')
+    result, session = run(gitlab, dict(HOOK, token=token), expect_fail=True)
+    for word in words:
+        assert word in result['msg']
+    assert session.calls == [] and token.strip() not in json.dumps(result)
+
+
+@pytest.mark.parametrize('wanted', [False, True])
+def test_legacy_never_fights_repository_update_events(wanted):
+    gitlab = FakeGitLab('legacy')
+    args = dict(HOOK, repository_update_events=wanted)
+    result, session = run(gitlab, args)
+    assert result['changed'] and 'repository_update_events' not in session.writes()[0]['data']
+    assert any('repository_update_events' in w for w in result['warnings']) == (not wanted)
+    for dummy in range(2):
+        result, session = run(gitlab, args)
+        assert not result['changed'] and session.writes() == []
+    assert len(gitlab.hooks) == 1
+
+
+def test_transition_sends_repository_update_events_and_recreates_to_change_it():
+    gitlab = FakeGitLab('transition')
+    result, session = run(gitlab, dict(HOOK, repository_update_events=False))
+    assert session.writes()[0]['data']['repository_update_events'] is False
+    result, session = run(gitlab, dict(HOOK, repository_update_events=True))
+    assert result['changed'] and [w['method'] for w in session.writes()] == ['PUT', 'DELETE', 'POST']
+    assert gitlab.hooks[0]['repository_update_events'] is True and len(gitlab.hooks) == 1
+    result, session = run(gitlab, dict(HOOK, repository_update_events=True))
+    assert not result['changed']
+
+
+def test_legacy_recreate_finishes_when_the_retried_delete_finds_it_gone():
+    gitlab = FakeGitLab('legacy')
+    gitlab.add_hook(URL, TOKEN)
+
+    def flaky(method, path, params, data, headers):
+        answer = gitlab(method, path, params, data, headers)
+        if method == 'DELETE' and not flaky.failed:
+            flaky.failed = True
+            return make_response(502, text='Bad Gateway')
+        return answer
+    flaky.failed = False
+    session = FakeSession(flaky)
+    with mock.patch.object(_gitlab_api.time, 'sleep'):
+        result = run_module(gitlab_system_hook.main, HOOK, session)
+    assert result['changed'] and len(gitlab.hooks) == 1 and gitlab.hooks[0]['push_events'] is True
+    assert [w['method'] for w in session.writes()] == ['PUT', 'DELETE', 'DELETE', 'POST']
+
+
+def test_absent_changed_true_when_it_deleted_after_a_lost_answer():
+    gitlab = FakeGitLab('modern')
+    gitlab.add_hook(URL, TOKEN)
+
+    def flaky(method, path, params, data, headers):
+        answer = gitlab(method, path, params, data, headers)
+        if method == 'DELETE' and not flaky.failed:
+            flaky.failed = True
+            return requests.exceptions.ConnectionError('Connection aborted.')
+        return answer
+    flaky.failed = False
+    with mock.patch.object(_gitlab_api.time, 'sleep'):
+        result = run_module(gitlab_system_hook.main, dict(url=URL, state='absent'), FakeSession(flaky))
+    assert result['changed'] and gitlab.hooks == []
+
+
+@pytest.mark.parametrize('extra', [1, 3])
+def test_hooks_created_by_concurrent_runs_converge_to_one(extra):
+    gitlab = FakeGitLab('modern')
+
+    def others_created_too(kind, data):
+        gitlab.on_create = None
+        for dummy in range(extra):
+            gitlab.add_hook(data['url'], data.get('token'))
+    gitlab.on_create = others_created_too
+    result, session = run(gitlab, HOOK)
+    assert result['changed'] and len(gitlab.hooks) == 1
+    assert result['hook']['id'] == gitlab.hooks[0]['id']
+    assert any('kept hook' in w and 'removed' in w for w in result['warnings'])
+    result, session = run(gitlab, HOOK)
+    assert not result['changed']
+
+
+def test_a_concurrent_run_that_removes_our_extra_first_is_fine():
+    gitlab = FakeGitLab('modern')
+    first = gitlab.add_hook('http://unrelated.test/hook')
+
+    def other_created_one_and_cleans_up(kind, data):
+        gitlab.on_create = None
+        mine = gitlab.hooks.pop()
+        other = gitlab.add_hook(data['url'], data.get('token'), push_events=True)
+        other['id'] = gitlab.hooks[-1]['id'] = first['id'] - 1
+        gitlab.hooks.append(mine)
+
+    gitlab.on_create = other_created_one_and_cleans_up
+    original_delete = gitlab.delete
+
+    def delete_twice(items, path, thing):
+        original_delete(items, path, thing)  # the other run removed it a moment before
+        return original_delete(items, path, thing)
+    gitlab.delete = delete_twice
+    result, dummy = run(gitlab, HOOK)
+    assert result['changed'] and [h['url'] for h in gitlab.hooks].count(URL) == 1
+
+
+def test_url_credentials_are_redacted_everywhere():
+    gitlab = FakeGitLab('modern')
+    secret_url = 'http://koding:s3cr3t-pass@koding.test:8090/-/api/gitlab'
+    result, session = run(gitlab, dict(url=secret_url, token=TOKEN), diff=True)
+    assert gitlab.hooks[0]['url'] == secret_url  # GitLab gets the real URL
+    assert 's3cr3t-pass' not in json.dumps(result)
+    assert result['hook']['url'] == 'http://********@koding.test:8090/-/api/gitlab'
+    gitlab.add_hook(secret_url)
+    result, session = run(gitlab, dict(url=secret_url), expect_fail=True)
+    assert 's3cr3t-pass' not in json.dumps(result) and '2 system hooks' in result['msg']
