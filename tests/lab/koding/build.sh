@@ -5,7 +5,9 @@
 #   - OUT/koding.git, a bare repository holding the Koding stand-in at a reproducible commit,
 #   - OUT/lab-vars.yml, the koding role variables that point the role at all of the above.
 # Usage: bash tests/lab/koding/build.sh [OUT]   (OUT defaults to <repo>/.lab/koding)
-# Environment: KODING_LAB_DEBIAN_MIRROR overrides the mirror read from /etc/apt.
+# Environment: KODING_LAB_DEBIAN_MIRROR overrides the mirror read from /etc/apt; KODING_UPSTREAM_DIR is upstream
+# Koding's files at the pinned commit (default: ../shared/upstream/koding-1b2b621 beside the repository), whose
+# go/src/socialapi/db/sql/ the PostgreSQL image is built with.
 # Every image carries a label with the hash of its inputs; an image whose label matches is not rebuilt.
 set -euo pipefail
 
@@ -16,7 +18,12 @@ standin_dir="$here/standin"
 out="${1:-$repo_root/.lab/koding}"
 suite=bookworm
 hash_label=org.koding-lab.input-hash
-debian_image="koding-lab/debian:$suite"
+# KODING_LAB_IMAGE_PREFIX (default koding-lab) lets a second lab build its images beside the first.
+images="${KODING_LAB_IMAGE_PREFIX:-koding-lab}"
+debian_image="$images/debian:$suite"
+upstream_dir="${KODING_UPSTREAM_DIR:-$repo_root/../shared/upstream/koding-1b2b621}"
+# The directories koding/postgres's Dockerfile adds (go/src/socialapi/db/sql/Dockerfile).
+upstream_sql_dirs=(definition notification_definition sitemap_definition payment_definition integration_definition kontrol)
 
 log() { printf 'koding-lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -98,7 +105,7 @@ build_image() {
     mkdir -p "$context"
     cp -R "$images_dir/$dir/." "$context/"
     if (($#)); then
-        cp "$@" "$context/"
+        cp -R "$@" "$context/"
     fi
     hash="$(input_hash "$context" "$parent_hash")"
     if image_is_current "$name" "$hash"; then
@@ -133,6 +140,23 @@ commit_standin() {
     printf '%s\n' "$commit"
 }
 
+# Prints a directory named sql holding upstream's SQL (copied, never kept in the repository), or an
+# empty one when the upstream files are not there.
+upstream_sql() {
+    local sql="$work/upstream/sql" source="$upstream_dir/go/src/socialapi/db/sql" dir
+    mkdir -p "$sql"
+    if [[ -f "$source/definition/create.sh" ]]; then
+        for dir in "${upstream_sql_dirs[@]}"; do
+            cp -R "$source/$dir" "$sql/"
+        done
+        chmod -R u+w "$sql"
+        log "PostgreSQL schema from upstream's $source"
+    else
+        log "warning: no upstream Koding files at $upstream_dir (set KODING_UPSTREAM_DIR): PostgreSQL gets the roles and database only"
+    fi
+    printf '%s\n' "$sql"
+}
+
 write_vars() {
     local commit="$1" vars="$out/lab-vars.yml"
     cat >"$vars.tmp" <<EOF
@@ -140,12 +164,12 @@ write_vars() {
 # Written by tests/lab/koding/build.sh: points the koding role at the local Koding lab.
 koding_repo_url: "file://$out/koding.git"
 koding_version: "$commit"
-koding_backend_image: "koding-lab/base:2016.08"
-koding_postgres_image: "koding-lab/postgres:15"
+koding_backend_image: "$images/base:2016.08"
+koding_postgres_image: "$images/postgres:15"
 koding_postgres_data_path: /var/lib/postgresql/15/main
-koding_redis_image: "koding-lab/redis:7"
+koding_redis_image: "$images/redis:7"
 koding_redis_data_path: /var/lib/redis
-koding_rabbitmq_image: "koding-lab/rabbitmq:3"
+koding_rabbitmq_image: "$images/rabbitmq:3"
 koding_mongo_external: true
 koding_mongo_url: "mongo.lab.invalid:27017/koding"
 EOF
@@ -166,10 +190,10 @@ main() {
     mirror="$(debian_mirror)"
     debian_hash="$(printf 'debootstrap --variant=minbase %s %s v1\n' "$suite" "$mirror" | sha256sum | cut -c1-16)"
     build_debian "$mirror" "$debian_hash"
-    build_image koding-lab/postgres:15 postgres "$debian_hash" "$standin_dir/db/schema.sql"
-    build_image koding-lab/redis:7 redis "$debian_hash"
-    build_image koding-lab/rabbitmq:3 rabbitmq "$debian_hash"
-    build_image koding-lab/base:2016.08 base "$debian_hash"
+    build_image "$images/postgres:15" postgres "$debian_hash" "$(upstream_sql)"
+    build_image "$images/redis:7" redis "$debian_hash"
+    build_image "$images/rabbitmq:3" rabbitmq "$debian_hash"
+    build_image "$images/base:2016.08" base "$debian_hash"
     commit="$(commit_standin)"
     log "stand-in commit $commit"
     write_vars "$commit"
