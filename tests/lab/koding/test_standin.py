@@ -248,28 +248,56 @@ def test_team_create_rejects_password_mismatch_and_missing_agree(koding):
 
 
 def test_gitlab_hook_checks_token_and_event(koding):
+    # utils.coffee:17-25 and index.coffee:24-31: every refusal is 403 {"error": "not valid"}.
     event = {'event_name': 'user_create', 'username': 'carol', 'email': 'carol@example.com'}
-    assert koding.post('/-/api/gitlab', json_body=event)[:2] == (403, '{"error": "not valid"}')
-    assert koding.post('/-/api/gitlab', json_body=event, headers={'X-Gitlab-Token': HOOK_TOKEN + 'x'})[0] == 403
-    status, body, _headers = koding.post('/-/api/gitlab', json_body={'username': 'carol'}, headers={'X-Gitlab-Token': HOOK_TOKEN})
-    assert (status, json.loads(body)) == (403, {'error': 'not valid'})
-    status, body, _headers = koding.post('/-/api/gitlab', json_body={'event_name': 'project_create'}, headers={'X-Gitlab-Token': HOOK_TOKEN})
-    assert status == 403 and 'handler is not implemented' in json.loads(body)['error']
+    not_valid = (403, {'error': 'not valid'})
+
+    def post(body, token=None):
+        status, text, _headers = koding.post('/-/api/gitlab', json_body=body,
+                                             headers={} if token is None else {'X-Gitlab-Token': token})
+        return status, json.loads(text)
+
+    assert post(event) == not_valid
+    assert post(event, '') == not_valid
+    assert post(event, HOOK_TOKEN + 'x') == not_valid
+    assert post({'username': 'carol'}, HOOK_TOKEN) == not_valid
+    assert post({'event_name': 'milestone_create'}, HOOK_TOKEN) == not_valid  # no such handler
+    assert post({'event_name': 'project_create'}, HOOK_TOKEN) == (403, {'error': {'message': 'project create handler is not implemented'}})
+    assert post({'event_name': 'push'}, HOOK_TOKEN) == (403, {'error': {'message': 'missing data', 'error': {}}})
+    assert post({'event_name': 'push', 'project': {}}, HOOK_TOKEN) == (403, {'error': {'message': 'push main handler is not implemented'}})
+    assert post({'event_name': 'tag_push', 'project': {}}, HOOK_TOKEN) == (403, {'error': {'message': 'tag push handler is not implemented'}})
+    assert post({'event_name': 'user_add_to_group'}, HOOK_TOKEN) == (403, {'error': {'message': 'user add_to_group handler is not implemented'}})
+    assert koding.post('/-/api/gitlab', json_body={'event_name': 'project_frobnicate'}, headers={'X-Gitlab-Token': HOOK_TOKEN})[0] == 500
+
+
+def test_gitlab_hook_with_no_token_configured_accepts_an_empty_token(standin):
+    # utils.coffee:5 and :22: String('') is '' and an empty X-Gitlab-Token header equals it; no header is undefined.
+    client = standin.start('--hostname=koding.lab.test', '--gitlabHost=127.0.0.1')
+    event = {'event_name': 'project_create'}
+    assert client.post('/-/api/gitlab', json_body=event)[:2] == (403, '{"error": "not valid"}')
+    status, body, _headers = client.post('/-/api/gitlab', json_body=event, headers={'X-Gitlab-Token': ''})
+    assert (status, json.loads(body)) == (403, {'error': {'message': 'project create handler is not implemented'}})
 
 
 def test_gitlab_hook_creates_and_removes_users_in_team_gitlab(koding):
     hook = {'X-Gitlab-Token': HOOK_TOKEN}
     event = {'event_name': 'user_create', 'username': 'carol', 'email': 'carol@example.com', 'name': 'Carol C'}
-    assert koding.post('/-/api/gitlab', json_body=event, headers=hook)[0] == 500  # team gitlab does not exist yet
+    status, body, _headers = koding.post('/-/api/gitlab', json_body=event, headers=hook)
+    assert (status, json.loads(body)['error']['code']) == (500, 'InternalError')  # team gitlab does not exist yet
     assert create_team(koding, 'gitlab', 'admin1')[0] == 200
-    assert koding.post('/-/api/gitlab', json_body=event, headers=hook)[0] == 200
+    status, body, _headers = koding.post('/-/api/gitlab', json_body=event, headers=hook)
+    assert (status, json.loads(body)) == (200, {'data': [None, None, None, 'carol']})
     assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 2
-    assert koding.post('/-/api/gitlab', json_body=event, headers=hook)[0] == 403  # already exists
+    status, body, _headers = koding.post('/-/api/gitlab', json_body=event, headers=hook)
+    assert (status, json.loads(body)) == (403, {'error': {'message': 'user already exists'}})
     missing_email = {'event_name': 'user_create', 'username': 'dave'}
-    assert koding.post('/-/api/gitlab', json_body=missing_email, headers=hook)[0] == 400
+    status, body, _headers = koding.post('/-/api/gitlab', json_body=missing_email, headers=hook)
+    assert (status, json.loads(body)['error']['code']) == (400, 'InvalidInput')
     destroy = dict(event, event_name='user_destroy')
     assert koding.post('/-/api/gitlab', json_body=destroy, headers=hook)[0] == 200
     assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 1
+    status, body, _headers = koding.post('/-/api/gitlab', json_body=destroy, headers=hook)
+    assert (status, json.loads(body)) == (403, {'error': {'message': 'user not exists'}})
 
 
 def test_gitlab_hook_is_off_without_gitlab_host(standin):

@@ -32,6 +32,44 @@ EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 CONSOLE_USER, CONSOLE_PASSWORD = 'koding', '1q2w3e4r'
 
 
+# servers/lib/server/handlers/api/errors.coffee:3-6, 38-41
+API_ERRORS = {
+    'internalError': {'status': 500, 'message': 'The server encountered an internal error.', 'code': 'InternalError'},
+    'invalidInput': {'status': 400, 'message': 'One of the request inputs is invalid.', 'code': 'InvalidInput'},
+}
+# The methods of each handler class under servers/lib/server/handlers/api/gitlab/ (index.coffee:11-17).
+GITLAB_HANDLERS = {
+    'key': ('create', 'destroy'),
+    'tag': ('push',),
+    'user': ('create', 'destroy', 'add_to_team', 'remove_from_team', 'add_to_group', 'remove_from_group'),
+    'push': ('main',),
+    'group': ('create', 'destroy'),
+    'project': ('create', 'destroy', 'rename', 'transfer'),
+}
+UNDEFINED = object()
+
+
+def js_string(value):
+    """JavaScript's String(value) for a value read from JSON."""
+    if value is UNDEFINED:
+        return 'undefined'
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return '[object Object]' if isinstance(value, dict) else ','.join(js_string(item) for item in value)
+    return str(value)
+
+
+def parse_event(event):
+    """utils.coffee:9-15: 'project_create' -> ('project', 'create'); 'push' -> ('push', 'main')."""
+    scope, _sep, method = event.partition('_')
+    return scope, method or 'main'
+
+
 class StoreError(Exception):
     """A request that the data does not allow; carries the HTTP status."""
 
@@ -436,31 +474,65 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, {'token': session}, headers=[('Set-Cookie', 'clientId=%s; Path=/; HttpOnly' % session)])
 
     def gitlab_hook(self, body):
-        token = self.headers.get('X-Gitlab-Token', '')
-        expected = str(self.konfig['gitlab']['systemHookToken'] or '')
-        event = (body or {}).get('event_name')
-        if not expected or not hmac.compare_digest(token.encode(), expected.encode()) or not event:
+        """POST /-/api/gitlab: servers/lib/server/handlers/api/gitlab/index.coffee:19-41 and utils.coffee:17-25."""
+        body = body or {}
+        token = self.headers.get('X-Gitlab-Token')  # None when the header is absent (undefined in Express)
+        event = body.get('event_name')
+        # utils.coffee:5 GITLAB_TOKEN = String(KONFIG.gitlab.systemHookToken); :21-22 the checks, in this order.
+        # An empty header matches an empty configured token.
+        expected = js_string(self.konfig['gitlab'].get('systemHookToken', UNDEFINED))
+        if not (token or event) or token != expected or not event:
             self.send(403, {'error': 'not valid'})
             return
-        team = self.konfig['gitlab']['team']
-        if event in ('user_create', 'user_destroy'):
-            username, email = body.get('username'), body.get('email')
-            if not username or not email:
-                self.send(400, {'error': {'status': 400, 'message': 'One of the request inputs is invalid.', 'code': 'InvalidInput'}})
-                return
-            if event == 'user_create':
-                user = {'username': username, 'email': email, 'password_hash': hash_password(secrets.token_hex(16))}
-                self.store.add_user(user, team)
-                log('gitlab hook: user %s created in team %s' % (username, team))
-                self.send(200, {'data': {'username': username, 'team': team}})
-            else:
-                if not self.store.delete_user(username):
-                    self.send(403, {'error': {'message': 'user not found'}})
-                    return
-                log('gitlab hook: user %s removed' % username)
-                self.send(200, {'data': {'username': username}})
+        scope, method = parse_event(str(event))
+        handler = GITLAB_HANDLERS.get(scope)
+        if handler is None:
+            self.send(403, {'error': 'not valid'})  # index.coffee:30-31
             return
-        self.send(403, {'error': '%s handler is not implemented' % event})
+        if method not in handler:
+            # handler[method] is undefined: calling it throws, and Express answers 500.
+            self.send(500, 'TypeError: handler[method] is not a function')
+            return
+        if (scope, method) == ('user', 'create'):
+            self.gitlab_user_create(body)
+        elif (scope, method) == ('user', 'destroy'):
+            self.gitlab_user_destroy(body)
+        elif scope in ('push', 'tag') and not isinstance(body.get('project'), dict):
+            # push.coffee:9-21, tag.coffee:9-23: reading data.project throws; the TypeError serialises as {}.
+            self.send(403, {'error': {'message': 'missing data', 'error': {}}})
+        else:
+            self.send(403, {'error': {'message': '%s %s handler is not implemented' % (scope, method)}})
+
+    def gitlab_user_create(self, body):
+        """user.coffee:14-64 (JUser.convert into the GitLab team), generichandler.coffee:11-24 (the input checks)."""
+        username, email = body.get('username'), body.get('email')
+        if not email or not username:
+            self.send(400, {'error': API_ERRORS['invalidInput']})
+            return
+        if self.store.get_user(username=username):
+            self.send(403, {'error': {'message': 'user already exists'}})
+            return
+        team = self.konfig['gitlab']['team']
+        if not self.store.get_team(team):
+            self.send(500, {'error': API_ERRORS['internalError']})  # bongo.fetchClient with an unknown group
+            return
+        if self.store.get_user(email=email):
+            self.send(403, {'error': {'message': 'Email is already in use!'}})
+            return
+        user = {'username': username, 'email': email, 'password_hash': hash_password(secrets.token_hex(16))}
+        self.store.add_user(user, team)
+        log('gitlab hook: user %s created in team %s' % (username, team))
+        # async.series hands over one result per step; only the last step passes one (user.coffee:62).
+        self.send(200, {'data': [None, None, None, username]})
+
+    def gitlab_user_destroy(self, body):
+        """user.coffee:68-94: the user must exist, then JUser.unregister."""
+        username = body.get('username')
+        if not username or not self.store.delete_user(username):
+            self.send(403, {'error': {'message': 'user not exists'}})
+            return
+        log('gitlab hook: user %s removed' % username)
+        self.send(200, {'data': [None, None, None]})
 
     def gitlab_url(self, path):
         gitlab = self.konfig['gitlab']
