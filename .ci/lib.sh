@@ -333,7 +333,7 @@ kg_collection_tree() {
 # npm packages that upstream Koding's configure, config manager and HTTP tests need, at
 # upstream's own versions (package.json at the pinned commit), outside any package.json.
 KG_UPSTREAM_NPM_PACKAGES=(coffee-script@1.7.1 git-rev@0.2.1 minimist@0.0.8 request@2.54.0 traverse@0.6.6
-    underscore@1.5.2 lodash@3.10.1 toml-js@0.0.8 async@1.5.2 mocha@2.2.4 chai@2.2.0)
+    underscore@1.5.2 lodash@3.10.1 toml-js@0.0.8 async@1.5.2 mocha@2.2.4 chai@2.2.0 hat@0.0.3 tough-cookie@0.12.1)
 
 # kg_upstream_npm: installs them into .cache/upstream-npm (skipped when the list is unchanged)
 # and exports KODING_UPSTREAM_NODE_MODULES.

@@ -497,8 +497,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.gitlab_user_create(body)
         elif (scope, method) == ('user', 'destroy'):
             self.gitlab_user_destroy(body)
-        elif scope in ('push', 'tag') and not isinstance(body.get('project'), dict):
-            # push.coffee:9-21, tag.coffee:9-23: reading data.project throws; the TypeError serialises as {}.
+        elif scope in ('push', 'tag') and body.get('project') is None:
+            # push.coffee:9-21, tag.coffee:9-23: destructuring an undefined data.project throws; the TypeError serialises as {}.
             self.send(403, {'error': {'message': 'missing data', 'error': {}}})
         else:
             self.send(403, {'error': {'message': '%s %s handler is not implemented' % (scope, method)}})
