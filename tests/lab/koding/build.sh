@@ -23,6 +23,9 @@ images="${KODING_LAB_IMAGE_PREFIX:-koding-lab}"
 debian_image="$images/debian:$suite"
 upstream_dir="${KODING_UPSTREAM_DIR:-$repo_root/../shared/upstream/koding-1b2b621}"
 # The directories koding/postgres's Dockerfile adds (go/src/socialapi/db/sql/Dockerfile).
+# Upstream files added to the stand-in's commit.
+upstream_checkout_files=(servers/lib/server/gitlab_callback.coffee servers/lib/server/setsession.coffee
+    workers/social/lib/social/models/oauth.coffee workers/social/lib/social/models/user/reservedteamdomains.coffee)
 upstream_sql_dirs=(definition notification_definition sitemap_definition payment_definition integration_definition kontrol)
 
 log() { printf 'koding-lab: %s\n' "$*" >&2; }
@@ -129,6 +132,14 @@ commit_standin() {
     local git=(git -c core.autocrlf=false -c core.excludesFile=/dev/null --git-dir="$git_dir" --work-tree="$standin_dir")
     "${git[@]}" add -A .
     "${git[@]}" update-index --chmod=+x configure scripts/bootstrap-container
+    # Upstream's own bytes of the files the koding role edits and the stand-in reads (never kept in this
+    # repository): the role makes its edited copies from the checkout's file.
+    local path blob
+    for path in "${upstream_checkout_files[@]}"; do
+        [[ -f "$upstream_dir/$path" ]] || continue
+        blob="$("${git[@]}" hash-object -w "$upstream_dir/$path")"
+        "${git[@]}" update-index --add --cacheinfo "100644,$blob,$path"
+    done
     tree="$("${git[@]}" write-tree)"
     commit="$(GIT_AUTHOR_NAME='Koding Lab' GIT_AUTHOR_EMAIL='lab@koding.invalid' \
         GIT_AUTHOR_DATE='2016-08-23T12:00:00+0000' GIT_COMMITTER_NAME='Koding Lab' \

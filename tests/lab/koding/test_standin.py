@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from http.cookies import SimpleCookie
@@ -14,6 +15,21 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, 'standin')
+sys.path.insert(0, os.path.join(STANDIN, 'server'))
+import koding_lab  # noqa: E402  pylint: disable=wrong-import-position
+import konfig as konfig_lib  # noqa: E402  pylint: disable=wrong-import-position
+
+UPSTREAM_DIR = os.environ.get('KODING_UPSTREAM_DIR') or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(HERE))), '..', 'shared', 'upstream', 'koding-1b2b621')
+# The lines of the koding role's edits that the stand-in looks for in the files mounted over its checkout.
+EDITED_CALLBACK = """getUrlFor = (path) ->
+  "http://#{gitlab.host ? 'gitlab.com'}:#{gitlab.port ? 80}#{path}"
+    url     : getUrlFor '/api/v4/user'
+    headers : { 'Accept': 'application/json', 'User-Agent': 'Koding', 'Authorization': "Bearer #{access_token}" }
+    json    : true
+"""
+EDITED_SETSESSION = """  group = if req.subdomains.length > 3 and /(xip|nip|sslip)\\.io$/.test req.hostname
+"""
 GITLAB_LAB = os.path.join(os.path.dirname(HERE), 'gitlab', 'server.py')
 HOOK_TOKEN = 'lab-hook-token-4c1d9e'
 ADMIN_TOKEN = 'glpat-lab-admin-9f4c2e7a1b3d'
@@ -129,6 +145,13 @@ def koding_fixture(standin):
                          env={'KONFIG_GITLAB_SYSTEMHOOKTOKEN': HOOK_TOKEN})
 
 
+def write_checkout_file(standin, path, text):
+    target = os.path.join(standin.root, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+
+
 def team_form(client, slug, username, **extra):
     form = {'_csrf': client.cookies.get('_csrf', ''), 'slug': slug, 'companyName': slug.title(), 'email': '%s@example.com' % username,
             'username': username, 'password': 'correct-horse-1', 'passwordConfirm': 'correct-horse-1', 'agree': 'on',
@@ -207,7 +230,7 @@ def test_bootstrap_container_runs_other_commands_in_the_checkout(standin):
 def test_health_version_and_kontrol(koding):
     status, body, headers = koding.get('/healthcheck')
     assert (status, body) == (200, '')
-    assert '_csrf' in (headers.get('Set-Cookie') or '')
+    assert any(value.startswith('_csrf=') for value in headers.get_all('Set-Cookie'))
     status, body, _headers = koding.get('/-/version')
     assert status == 200 and json.loads(body)['version']
     status, body, _headers = koding.get('/kontrol/healthCheck')
@@ -335,7 +358,8 @@ def gitlab_lab_fixture(tmp_path):
         process.wait(timeout=10)
 
 
-def test_oauth_callback_signs_in_through_gitlab(standin, gitlab_lab):
+def oauth_code(gitlab_lab):
+    """An application on the GitLab lab and a fresh authorization code for it."""
     redirect_uri = 'http://gitlab.%s/-/oauth/gitlab/callback' % HOST
     admin = {'PRIVATE-TOKEN': ADMIN_TOKEN}
     status, body, _headers = gitlab_lab.post('/api/v4/applications', headers=admin,
@@ -346,18 +370,145 @@ def test_oauth_callback_signs_in_through_gitlab(standin, gitlab_lab):
                                     'state': 'lab-state', 'scope': 'api'})
     status, body, headers = gitlab_lab.get('/oauth/authorize?' + query, headers=admin)
     assert status == 302, body
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(headers['Location']).query)['code'][0]
+    return app, urllib.parse.parse_qs(urllib.parse.urlsplit(headers['Location']).query)['code'][0]
 
-    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=127.0.0.1',
-                           '--gitlabPort=%d' % gitlab_lab.port,
-                           env={'KONFIG_GITLAB_APPLICATIONID': json.dumps(app['application_id']),
-                                'KONFIG_GITLAB_APPLICATIONSECRET': json.dumps(app['secret'])})
-    status, _body, headers = koding.get('/-/oauth/gitlab/callback?' + urllib.parse.urlencode({'code': code, 'state': 'lab-state'}))
+
+def start_for_sso(standin, gitlab_lab, app):
+    return standin.start('--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=127.0.0.1',
+                         '--gitlabPort=%d' % gitlab_lab.port,
+                         env={'KONFIG_GITLAB_APPLICATIONID': json.dumps(app['application_id']),
+                              'KONFIG_GITLAB_APPLICATIONSECRET': json.dumps(app['secret'])})
+
+
+def callback(koding, code, host='gitlab.' + HOST):
+    return koding.get('/-/oauth/gitlab/callback?' + urllib.parse.urlencode({'code': code, 'state': 'lab-state'}),
+                      headers={'Host': host})
+
+
+def test_oauth_callback_of_upstream_asks_api_v3_and_fails_on_gitlab_11(standin, gitlab_lab):
+    # gitlab_callback.coffee:54-57: GET /api/v3/user with the token in a JSON body; GitLab 11.0+ has no API v3.
+    app, code = oauth_code(gitlab_lab)
+    koding = start_for_sso(standin, gitlab_lab, app)
+    status, _body, headers = callback(koding, code)
+    assert status == 302 and headers['Location'].startswith('/Login?error=')
+    with open(standin.log_path, encoding='utf-8') as handle:
+        assert 'Failed to fetch user info from /api/v3/user' in handle.read()
+
+
+def test_oauth_callback_with_the_edit_signs_in_through_gitlab(standin, gitlab_lab):
+    # The role's edit of gitlab_callback.coffee, mounted over the checkout: API v4 and the token in a header.
+    write_checkout_file(standin, 'servers/lib/server/gitlab_callback.coffee', EDITED_CALLBACK)
+    app, code = oauth_code(gitlab_lab)
+    koding = start_for_sso(standin, gitlab_lab, app)
+    assert create_team(koding, 'gitlab', 'admin1')[0] == 200
+    koding.cookies.clear()
+    status, _body, headers = callback(koding, code)
     assert status == 302
     assert headers['Location'] == '/'
     assert koding.cookies.get('clientId')
+    # The team of the session is the host name's (setsession.coffee:12-17): gitlab.<host> -> gitlab.
+    assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 2
     # The code is spent: a second use is refused by GitLab and Koding does not sign in.
-    koding.cookies.pop('clientId')
-    status, _body, headers = koding.get('/-/oauth/gitlab/callback?' + urllib.parse.urlencode({'code': code, 'state': 'lab-state'}))
+    koding.cookies.clear()
+    status, _body, headers = callback(koding, code)
     assert status == 302 and headers['Location'] != '/'
-    assert 'clientId' not in koding.cookies
+
+
+# Team of the session from the host name --------------------------------------------------------------
+
+@pytest.mark.parametrize('host, base, group', [
+    ('gitlab.koding.lab.test:8090', 'koding.lab.test', 'gitlab'),
+    ('koding.lab.test:8090', 'koding.lab.test', 'koding'),
+    ('gitlab.koding.com', 'koding.com', 'gitlab'),
+    ('acme.koding.example.org', 'koding.example.org', 'acme'),
+    ('gitlab.203.0.113.7.xip.io:8090', '203.0.113.7.xip.io', 'gitlab'),
+    ('gitlab.203.0.113.7.nip.io:8090', '203.0.113.7.nip.io', '113'),
+    ('gitlab.koding.a.b.example.org', 'koding.a.b.example.org', 'a'),
+    ('127.0.0.1:8090', '127.0.0.1', 'koding'),
+    ('gitlab.localhost:8090', 'localhost', 'koding'),
+    ('', 'koding.lab.test', 'koding'),
+])
+def test_session_group_follows_setsession(monkeypatch, tmp_path, host, base, group):
+    monkeypatch.setattr(koding_lab, 'ROOT', str(tmp_path))  # no setsession.coffee of the role's: upstream's rule
+    assert koding_lab.session_group(host, base) == group
+
+
+@pytest.mark.parametrize('name', ['nip', 'sslip'])
+def test_session_group_with_the_wildcard_dns_edit(monkeypatch, tmp_path, name):
+    path = tmp_path / 'servers' / 'lib' / 'server' / 'setsession.coffee'
+    path.parent.mkdir(parents=True)
+    path.write_text(EDITED_SETSESSION, encoding='utf-8')
+    monkeypatch.setattr(koding_lab, 'ROOT', str(tmp_path))
+    assert koding_lab.session_group('gitlab.203.0.113.7.%s.io:8090' % name, '203.0.113.7.%s.io' % name) == 'gitlab'
+
+
+# Sessions and CSRF -----------------------------------------------------------------------------------
+
+class NotReadyStore(koding_lab.MemoryStore):
+    """A session store that does not answer (upstream: no Mongo session)."""
+
+    def ready(self):
+        return False
+
+
+@pytest.fixture(name='no_session_koding')
+def no_session_koding_fixture():
+    konfig = konfig_lib.build({'hostname': 'koding.lab.test'}, STANDIN)
+    server = koding_lab.Server(('127.0.0.1', 0), koding_lab.Handler, konfig, NotReadyStore())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Client(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+def test_no_csrf_cookie_without_a_session(no_session_koding):
+    _status, _body, headers = no_session_koding.get('/healthcheck')
+    assert headers.get_all('Set-Cookie') is None
+    # csrf.coffee:5: no cookie and no token are equal; createteam.coffee:34 then needs a clientId.
+    status, body, _headers = no_session_koding.post('/-/teams/create', form=team_form(no_session_koding, 'acme', 'alice', _csrf=''))
+    assert (status, json.loads(body)) == (500, {'message': 'clientId is not set'})
+
+
+def test_session_cookies_with_a_session(koding):
+    _status, _body, headers = koding.get('/healthcheck')
+    names = sorted(value.split('=', 1)[0] for value in headers.get_all('Set-Cookie'))
+    assert names == ['_csrf', 'clientId']
+    _status, _body, headers = koding.get('/healthcheck')
+    assert headers.get_all('Set-Cookie') is None  # both kept
+
+
+def test_csrf_token_from_a_header(koding):
+    koding.get('/healthcheck')
+    form = team_form(koding, 'acme', 'alice')
+    form.pop('_csrf')
+    status, _body, _headers = koding.post('/-/teams/create', form=form, headers={'X-CSRF-Token': koding.cookies['_csrf']})
+    assert status == 200
+
+
+# Team creation order and codes (createteam.coffee) ---------------------------------------------------
+
+def test_reserved_slug_is_refused_after_the_user_is_created(standin):
+    reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
+    if not os.path.exists(reserved):
+        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no reserved slug list' % UPSTREAM_DIR)
+    with open(reserved, encoding='utf-8') as handle:
+        write_checkout_file(standin, 'workers/social/lib/social/models/user/reservedteamdomains.coffee', handle.read())
+    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+    status, body, _headers = create_team(koding, 'admin', 'alice')
+    assert (status, body) == (400, 'Invalid group slug.')
+    # JUser.convert ran before validateGroupData (createteam.coffee:150, :191): alice exists now.
+    status, body, _headers = create_team(koding, 'acme', 'alice', password='not-her-password')
+    assert (status, body) == (400, 'Access denied!')
+    assert create_team(koding, 'acme', 'alice')[0] == 200
+
+
+def test_team_create_codes(koding):
+    status, body, _headers = create_team(koding, 'alice', 'alice')
+    assert (status, json.loads(body)['status']) == (400, 400)
+    assert create_team(koding, 'acme', 'alice')[0] == 200
+    status, body, _headers = create_team(koding, 'acme', 'bob12')
+    answer = json.loads(body)
+    assert status == 403 and answer['status'] == 403 and answer['suggested'] == 'acme1'
+    status, body, _headers = create_team(koding, 'other', 'carol', companyName='')
+    assert (status, body) == (400, 'Company name can not be empty.')
