@@ -75,3 +75,14 @@ def test_service_ports_are_raw_for_the_shell_consumers(configured):
         assert re.fullmatch(r'[0-9]+', env[name]), '%s=%s' % (name, env[name])
     for name in ('KONFIG_POSTGRES_HOST', 'KONFIG_REDIS_HOST', 'KONFIG_MQ_HOST'):
         assert re.fullmatch(r'[A-Za-z0-9.-]+', env[name]), '%s=%s' % (name, env[name])
+
+
+def test_hook_receiver_cannot_be_turned_off(configured):
+    # What the stand-in follows (tests/lab/koding/standin/README.md): hooksEnabled is true whatever the
+    # GitLab host, and a falsy KONFIG_* value cannot override a leaf (koding-config-manager's `val or node`).
+    assert configured.env_json['gitlab']['hooksEnabled'] is True
+    configured.role.env, saved = dict(configured.role.env, KONFIG_GITLAB_HOOKSENABLED='false'), configured.role.env
+    try:
+        assert configured.runtime_konfig()['gitlab']['hooksEnabled'] is True
+    finally:
+        configured.role.env = saved

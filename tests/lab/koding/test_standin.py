@@ -174,7 +174,7 @@ def test_configure_without_hostname_fails_loudly(standin):
     assert not os.path.exists(os.path.join(standin.root, '.env.json'))
 
 
-def test_configure_writes_config_with_env_overrides_and_hides_secrets(standin):
+def test_configure_writes_config_and_env_overrides_act_at_run_time(standin):
     env = {'KONFIG_GITLAB_APPLICATIONSECRET': 'app-secret-7d2a', 'KONFIG_GITLAB_PORT': '4443',
            'KONFIG_POSTGRES_HOST': 'postgres', 'KONFIG_JWT_SECRET': 'jwt-secret-0b5e'}
     result = standin.configure('build', '--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=gitlab.lab.test', env=env)
@@ -183,20 +183,29 @@ def test_configure_writes_config_with_env_overrides_and_hides_secrets(standin):
     assert os.stat(path).st_mode & 0o777 == 0o600
     with open(path, encoding='utf-8') as handle:
         konfig = json.load(handle)
-    assert konfig['gitlab']['port'] == 4443  # JSON-parsed, as KONFIG_* values are
+    # config/inheritEnvVars.coffee:8: upper-case KONFIG_* do nothing at configure time.
+    assert konfig['gitlab']['port'] == '3000' and konfig['postgres']['host'] == 'localhost'
     assert konfig['gitlab']['host'] == 'gitlab.lab.test'
     assert konfig['gitlab']['hooksEnabled'] is True
     assert konfig['gitlab']['redirectUri'] == 'http://gitlab.%s/-/oauth/gitlab/callback' % HOST
     assert konfig['kontrol']['url'] == 'http://%s/kontrol/kite' % HOST
+    # koding-config-manager: at run time they replace the leaves, JSON-parsed.
+    konfig = konfig_lib.load(path, env)
+    assert konfig['gitlab']['port'] == 4443
     assert konfig['postgres']['host'] == 'postgres'
+    assert konfig['jwt']['secret'] == 'jwt-secret-0b5e'
     assert 'app-secret-7d2a' not in result.stdout and 'jwt-secret-0b5e' not in result.stdout
 
 
-def test_hooks_enabled_can_be_turned_off_explicitly(standin):
-    result = standin.configure('--hostname=k.test', '--gitlabHost=gitlab.test', env={'KONFIG_GITLAB_HOOKSENABLED': 'false'})
+def test_hooks_are_always_on_and_falsy_overrides_do_nothing(standin):
+    # generateKonfig.coffee:23 (an empty host is not null) and config.coffee:24 of koding-config-manager (`val or node`).
+    result = standin.configure('--hostname=k.test')
     assert result.returncode == 0, result.stderr
-    with open(os.path.join(standin.root, '.env.json'), encoding='utf-8') as handle:
-        assert json.load(handle)['gitlab']['hooksEnabled'] is False
+    konfig = konfig_lib.load(os.path.join(standin.root, '.env.json'),
+                             {'KONFIG_GITLAB_HOOKSENABLED': 'false', 'KONFIG_GITLAB_PORT': '0', 'KONFIG_GITLAB_TEAM': '""'})
+    assert konfig['gitlab']['hooksEnabled'] is True
+    assert konfig['gitlab']['port'] == '3000'
+    assert konfig['gitlab']['team'] == 'gitlab'
 
 
 def test_keys_are_created_once_and_kept(standin):
@@ -323,10 +332,11 @@ def test_gitlab_hook_creates_and_removes_users_in_team_gitlab(koding):
     assert (status, json.loads(body)) == (403, {'error': {'message': 'user not exists'}})
 
 
-def test_gitlab_hook_is_off_without_gitlab_host(standin):
+def test_gitlab_hook_is_on_without_gitlab_host(standin):
     client = standin.start('--hostname=koding.lab.test', env={'KONFIG_GITLAB_SYSTEMHOOKTOKEN': HOOK_TOKEN})
-    event = {'event_name': 'user_create', 'username': 'carol', 'email': 'carol@example.com'}
-    assert client.post('/-/api/gitlab', json_body=event, headers={'X-Gitlab-Token': HOOK_TOKEN})[0] == 404
+    event = {'event_name': 'project_create'}
+    status, body, _headers = client.post('/-/api/gitlab', json_body=event, headers={'X-Gitlab-Token': HOOK_TOKEN})
+    assert (status, json.loads(body)) == (403, {'error': {'message': 'project create handler is not implemented'}})
 
 
 def test_health_check_fails_when_services_do_not_answer(koding):

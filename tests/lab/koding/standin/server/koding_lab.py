@@ -37,7 +37,7 @@ API_ERRORS = {
     'internalError': {'status': 500, 'message': 'The server encountered an internal error.', 'code': 'InternalError'},
     'invalidInput': {'status': 400, 'message': 'One of the request inputs is invalid.', 'code': 'InvalidInput'},
 }
-# The methods of each handler class under servers/lib/server/handlers/api/gitlab/ (index.coffee:11-17).
+# The methods of each handler class under servers/lib/server/handlers/api/gitlab/ (index.coffee:10-16).
 GITLAB_HANDLERS = {
     'key': ('create', 'destroy'),
     'tag': ('push',),
@@ -586,7 +586,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
 
     def gitlab_hook(self, body):
-        """POST /-/api/gitlab: servers/lib/server/handlers/api/gitlab/index.coffee:19-41 and utils.coffee:17-25."""
+        """POST /-/api/gitlab: servers/lib/server/handlers/api/gitlab/index.coffee:18-39 and utils.coffee:17-25."""
         body = body or {}
         token = self.headers.get('X-Gitlab-Token')  # None when the header is absent (undefined in Express)
         event = body.get('event_name')
@@ -599,7 +599,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         scope, method = parse_event(str(event))
         handler = GITLAB_HANDLERS.get(scope)
         if handler is None:
-            self.send(403, {'error': 'not valid'})  # index.coffee:30-31
+            self.send(403, {"error": "not valid"})  # index.coffee:29-30
             return
         if method not in handler:
             # handler[method] is undefined: calling it throws, and Express answers 500.
@@ -616,7 +616,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(403, {'error': {'message': '%s %s handler is not implemented' % (scope, method)}})
 
     def gitlab_user_create(self, body):
-        """user.coffee:14-64 (JUser.convert into the GitLab team), generichandler.coffee:11-24 (the input checks)."""
+        """user.coffee:14-68 (JUser.convert into the GitLab team), generichandler.coffee:12-24 (the input checks)."""
         username, email = body.get('username'), body.get('email')
         if not email or not username:
             self.send(400, {'error': API_ERRORS['invalidInput']})
@@ -634,11 +634,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         user = {'username': username, 'email': email, 'password_hash': hash_password(secrets.token_hex(16))}
         self.store.add_user(user, team)
         log('gitlab hook: user %s created in team %s' % (username, team))
-        # async.series hands over one result per step; only the last step passes one (user.coffee:62).
+        # async.series hands over one result per step; only the last step passes one (user.coffee:60-66).
         self.send(200, {'data': [None, None, None, username]})
 
     def gitlab_user_destroy(self, body):
-        """user.coffee:68-94: the user must exist, then JUser.unregister."""
+        """user.coffee:72-103: the user must exist, then JUser.unregister."""
         username = body.get('username')
         if not username or not self.store.delete_user(username):
             self.send(403, {'error': {'message': 'user not exists'}})
