@@ -16,10 +16,10 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
-UPSTREAM_DIR = os.environ.get('KODING_UPSTREAM_DIR') or os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'upstream',
-                                                                     'koding-1b2b621')
-NODE_MODULES = os.environ.get('KODING_UPSTREAM_NODE_MODULES') or os.path.join(REPO_ROOT, '.cache', 'upstream-npm',
-                                                                               'node_modules')
+UPSTREAM_DIR = (os.environ.get('KODING_UPSTREAM_DIR')
+                or os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'upstream', 'koding-1b2b621'))
+NODE_MODULES = (os.environ.get('KODING_UPSTREAM_NODE_MODULES')
+                or os.path.join(REPO_ROOT, '.cache', 'upstream-npm', 'node_modules'))
 REQUIRED = os.environ.get('KODING_UPSTREAM_REQUIRED', '') not in ('', '0', 'false', 'no')
 
 # What the role is given in these tests: every value distinct, so an assertion cannot pass by accident.
