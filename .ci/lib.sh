@@ -6,6 +6,7 @@
 #   kg_toolchain primary|compat create/refresh $KG_ROOT/.venv/<name> and activate it
 #   kg_collection_tree          copy the collection to .cache/ansible_collections/koding/gitlab
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
+#   kg_upstream_npm             npm packages for upstream Koding's own code, in .cache/upstream-npm
 #   kg_cleanup                  stop everything started here (installed as an EXIT trap)
 
 KG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -325,6 +326,36 @@ kg_collection_tree() {
     KG_TREE="${tree}"
     ANSIBLE_COLLECTIONS_PATH="${KG_CACHE}"
     export KG_TREE ANSIBLE_COLLECTIONS_PATH
+}
+
+# ---------------------------------------------------------------- upstream Koding
+
+# npm packages that upstream Koding's configure, config manager and HTTP tests need, at
+# upstream's own versions (package.json at the pinned commit), outside any package.json.
+KG_UPSTREAM_NPM_PACKAGES=(coffee-script@1.7.1 git-rev@0.2.1 minimist@0.0.8 request@2.54.0 traverse@0.6.6
+    underscore@1.5.2 lodash@3.10.1 toml-js@0.0.8 async@1.5.2 mocha@2.2.4 chai@2.2.0 hat@0.0.3 tough-cookie@0.12.1)
+
+# kg_upstream_npm: installs them into .cache/upstream-npm (skipped when the list is unchanged)
+# and exports KODING_UPSTREAM_NODE_MODULES.
+kg_upstream_npm() {
+    local dir="${KG_CACHE}/upstream-npm" want lock_fd
+    command -v node >/dev/null 2>&1 || kg_apt_install nodejs
+    command -v npm >/dev/null 2>&1 || kg_apt_install npm
+    mkdir -p "${dir}"
+    exec {lock_fd}>"${dir}/.lock"
+    flock "${lock_fd}"
+    want="$(printf '%s\n' "${KG_UPSTREAM_NPM_PACKAGES[@]}" | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "${dir}/.kg-stamp" 2>/dev/null)" != "${want}" ] || [ ! -d "${dir}/node_modules/coffee-script" ]; then
+        kg_log "npm install ${KG_UPSTREAM_NPM_PACKAGES[*]}"
+        rm -rf "${dir}/node_modules"
+        (cd "${dir}" && npm install --prefix "${dir}" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+            "${KG_UPSTREAM_NPM_PACKAGES[@]}" >"${dir}/npm.log" 2>&1) \
+            || { tail -n 20 "${dir}/npm.log" >&2; exec {lock_fd}>&-; kg_die "npm install for upstream Koding failed"; }
+        echo "${want}" >"${dir}/.kg-stamp"
+    fi
+    exec {lock_fd}>&-
+    KODING_UPSTREAM_NODE_MODULES="${dir}/node_modules"
+    export KODING_UPSTREAM_NODE_MODULES
 }
 
 # ---------------------------------------------------------------- lab

@@ -113,9 +113,25 @@ class KodingClient:
         response = self.request('POST', '/-/teams/create', data=form)
         if response.status_code == 200:
             return
-        hint = {
-            400: 'check the team options (slug, username, email, password of at least 8 characters)',
-            403: 'the slug, the username or the email is already taken, or the CSRF check failed',
-        }.get(response.status_code, 'check the Koding backend logs')
         raise KodingError('creating team %s failed: HTTP %d %s; %s'
-                          % (slug, response.status_code, server_message(response), hint))
+                          % (slug, response.status_code, server_message(response), create_hint(response)))
+
+
+def create_hint(response):
+    """What to do about a refused POST /-/teams/create, by Koding's status code (createteam.coffee)."""
+    if response.status_code == 400:
+        return ('Koding refused the team options: the slug equals the username, the slug is invalid or reserved, '
+                'or the username or email is already taken')
+    if response.status_code == 403:
+        if 'csrf' in (response.text or '').lower():
+            return 'the CSRF check failed; use the public URL (nginx), where Koding hands out the _csrf cookie'
+        suggested = None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            suggested = body.get('suggested')
+        return 'the team URL is taken by another team%s' % (
+            '; Koding suggests the slug %s' % suggested if suggested else '')
+    return 'check the Koding backend logs'

@@ -30,7 +30,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows whether the team exists; the admin password never appears in it.
+      - In diff mode the diff shows whether the team exists; the admin password never appears in it.
   idempotent:
     support: full
 options:
@@ -43,7 +43,9 @@ options:
     description:
       - The team's slug; the team is served at C(<slug>.<koding host>).
       - Lower-case letters and digits, in groups joined by single dashes (V(gitlab), V(my-team)); it must differ
-        from O(username). Koding refuses anything else.
+        from O(username) and must not be one of the names Koding reserves (V(admin), V(api), V(dev), V(team),
+        V(test), V(www) and more, from Koding's C(reservedteamdomains.coffee)). Koding refuses anything else, and
+        refuses a reserved slug only after it has created the admin user, so the module checks before any request.
       - GitLab's integration uses the team V(gitlab).
     type: str
     default: gitlab
@@ -74,8 +76,8 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
-    type: int
+      - Seconds to wait for each HTTP request; a positive number.
+    type: float
     default: 30
 requirements:
   - requests
@@ -119,6 +121,7 @@ created:
   sample: false
 """
 
+import math
 import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -131,8 +134,18 @@ from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
     KodingError,
 )
 
-# Koding's rule for team slugs; checked here so a bad slug fails before any request.
-SLUG_PATTERN = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
+# Koding's rule for team slugs (validators.coffee, validateTeamDomain); checked here so a bad slug
+# fails before any request. JavaScript's $ does not match before a final newline: fullmatch.
+SLUG_PATTERN = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
+# The team domains Koding refuses (workers/social/lib/social/models/user/reservedteamdomains.coffee
+# at the pinned commit). Koding checks them only after converting the admin user.
+RESERVED_SLUGS = frozenset('''
+    www m ftp imap pop smtp mail webmail blog wiki support kb help static api media vpn admin beta files
+    resources secure ssl status mobile search videos aws do digitalocean learn localhost ns0 ns1 stories dev
+    latest sandbox cebeci dev-p dev-p2 email kite lessons new prod proxy-ap-southeast-1 proxy-eu-west-1
+    proxy-us-east-1 proxy-us-west-2 s3 up inbound devtunnelproxy p p2 t t2 dev-t dev-t2 proxy tunnelproxy
+    test hello all channel admins group team info
+'''.split())
 MIN_PASSWORD = 8
 
 
@@ -145,7 +158,7 @@ def argument_spec():
         username=dict(type='str'),
         password=dict(type='str', no_log=True),
         validate_certs=dict(type='bool', default=True),
-        timeout=dict(type='int', default=30),
+        timeout=dict(type='float', default=30),
     )
 
 
@@ -156,14 +169,17 @@ def check_options(module):
     url_error = validate_http_url(params['url'], 'url')
     if url_error:
         problems.append(url_error)
-    if not SLUG_PATTERN.match(params['slug']):
-        problems.append('slug %r must match %s' % (params['slug'], SLUG_PATTERN.pattern))
+    if not SLUG_PATTERN.fullmatch(params['slug']):
+        problems.append('slug %r must be lower-case letters and digits joined by single dashes (^%s$)'
+                        % (params['slug'], SLUG_PATTERN.pattern))
+    elif params['slug'] in RESERVED_SLUGS:
+        problems.append('slug %r is a team domain Koding reserves; choose another slug' % params['slug'])
     if params['username'] and params['username'].lower() == params['slug'].lower():
         problems.append('username must differ from slug (Koding refuses a team named like its admin)')
     if params['password'] is not None and len(params['password']) < MIN_PASSWORD:
         problems.append('password must have at least %d characters' % MIN_PASSWORD)
-    if params['timeout'] <= 0:
-        problems.append('timeout must be a positive number of seconds')
+    if not math.isfinite(params['timeout']) or params['timeout'] <= 0:
+        problems.append('timeout must be a positive, finite number of seconds, got %r' % params['timeout'])
     if problems:
         module.fail_json(msg='; '.join(problems))
 
@@ -177,23 +193,28 @@ def run(module, client):
     slug = params['slug']
     team = client.get_team(slug)
     if team is not None:
-        return dict(changed=False, created=False, team=team,
-                    diff=dict(before=dict(slug=slug, exists=True), after=dict(slug=slug, exists=True)))
+        return with_diff(module, dict(changed=False, created=False, team=team), slug, existed=True)
 
     missing = missing_for_create(params)
     if missing:
         module.fail_json(msg='Koding at %s has no team %s; %s %s required to create it'
                          % (client.url, slug, ', '.join(missing), 'is' if len(missing) == 1 else 'are'))
-    diff = dict(before=dict(slug=slug, exists=False), after=dict(slug=slug, exists=True))
     if module.check_mode:
-        return dict(changed=True, created=True, team=dict(slug=slug), diff=diff)
+        return with_diff(module, dict(changed=True, created=True, team=dict(slug=slug)), slug, existed=False)
 
     client.create_team(slug, params['company_name'] or slug, params['email'], params['username'], params['password'])
     team = client.get_team(slug)
     if team is None:
         raise KodingError('Koding accepted team %s but GET /-/team/%s still answers 404; check the Koding backend logs'
                           % (slug, slug))
-    return dict(changed=True, created=True, team=team, diff=diff)
+    return with_diff(module, dict(changed=True, created=True, team=team), slug, existed=False)
+
+
+def with_diff(module, result, slug, existed):
+    """Adds the before/after of the team's existence, in diff mode only."""
+    if module._diff:  # pylint: disable=protected-access
+        result['diff'] = dict(before=dict(slug=slug, exists=existed), after=dict(slug=slug, exists=True))
+    return result
 
 
 def main():

@@ -5,7 +5,9 @@
 #   - OUT/koding.git, a bare repository holding the Koding stand-in at a reproducible commit,
 #   - OUT/lab-vars.yml, the koding role variables that point the role at all of the above.
 # Usage: bash tests/lab/koding/build.sh [OUT]   (OUT defaults to <repo>/.lab/koding)
-# Environment: KODING_LAB_DEBIAN_MIRROR overrides the mirror read from /etc/apt.
+# Environment: KODING_LAB_DEBIAN_MIRROR overrides the mirror read from /etc/apt; KODING_UPSTREAM_DIR is upstream
+# Koding's files at the pinned commit (default: ../shared/upstream/koding-1b2b621 beside the repository), whose
+# go/src/socialapi/db/sql/ the PostgreSQL image is built with.
 # Every image carries a label with the hash of its inputs; an image whose label matches is not rebuilt.
 set -euo pipefail
 
@@ -16,7 +18,15 @@ standin_dir="$here/standin"
 out="${1:-$repo_root/.lab/koding}"
 suite=bookworm
 hash_label=org.koding-lab.input-hash
-debian_image="koding-lab/debian:$suite"
+# KODING_LAB_IMAGE_PREFIX (default koding-lab) lets a second lab build its images beside the first.
+images="${KODING_LAB_IMAGE_PREFIX:-koding-lab}"
+debian_image="$images/debian:$suite"
+upstream_dir="${KODING_UPSTREAM_DIR:-$repo_root/../shared/upstream/koding-1b2b621}"
+# The directories koding/postgres's Dockerfile adds (go/src/socialapi/db/sql/Dockerfile).
+# Upstream files added to the stand-in's commit.
+upstream_checkout_files=(servers/lib/server/gitlab_callback.coffee servers/lib/server/setsession.coffee
+    workers/social/lib/social/models/oauth.coffee workers/social/lib/social/models/user/reservedteamdomains.coffee)
+upstream_sql_dirs=(definition notification_definition sitemap_definition payment_definition integration_definition kontrol)
 
 log() { printf 'koding-lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -98,7 +108,7 @@ build_image() {
     mkdir -p "$context"
     cp -R "$images_dir/$dir/." "$context/"
     if (($#)); then
-        cp "$@" "$context/"
+        cp -R "$@" "$context/"
     fi
     hash="$(input_hash "$context" "$parent_hash")"
     if image_is_current "$name" "$hash"; then
@@ -122,6 +132,14 @@ commit_standin() {
     local git=(git -c core.autocrlf=false -c core.excludesFile=/dev/null --git-dir="$git_dir" --work-tree="$standin_dir")
     "${git[@]}" add -A .
     "${git[@]}" update-index --chmod=+x configure scripts/bootstrap-container
+    # Upstream's own bytes of the files the koding role edits and the stand-in reads (never kept in this
+    # repository): the role makes its edited copies from the checkout's file.
+    local path blob
+    for path in "${upstream_checkout_files[@]}"; do
+        [[ -f "$upstream_dir/$path" ]] || continue
+        blob="$("${git[@]}" hash-object -w "$upstream_dir/$path")"
+        "${git[@]}" update-index --add --cacheinfo "100644,$blob,$path"
+    done
     tree="$("${git[@]}" write-tree)"
     commit="$(GIT_AUTHOR_NAME='Koding Lab' GIT_AUTHOR_EMAIL='lab@koding.invalid' \
         GIT_AUTHOR_DATE='2016-08-23T12:00:00+0000' GIT_COMMITTER_NAME='Koding Lab' \
@@ -133,6 +151,23 @@ commit_standin() {
     printf '%s\n' "$commit"
 }
 
+# Prints a directory named sql holding upstream's SQL (copied, never kept in the repository), or an
+# empty one when the upstream files are not there.
+upstream_sql() {
+    local sql="$work/upstream/sql" source="$upstream_dir/go/src/socialapi/db/sql" dir
+    mkdir -p "$sql"
+    if [[ -f "$source/definition/create.sh" ]]; then
+        for dir in "${upstream_sql_dirs[@]}"; do
+            cp -R "$source/$dir" "$sql/"
+        done
+        chmod -R u+w "$sql"
+        log "PostgreSQL schema from upstream's $source"
+    else
+        log "warning: no upstream Koding files at $upstream_dir (set KODING_UPSTREAM_DIR): PostgreSQL gets the roles and database only"
+    fi
+    printf '%s\n' "$sql"
+}
+
 write_vars() {
     local commit="$1" vars="$out/lab-vars.yml"
     cat >"$vars.tmp" <<EOF
@@ -140,12 +175,12 @@ write_vars() {
 # Written by tests/lab/koding/build.sh: points the koding role at the local Koding lab.
 koding_repo_url: "file://$out/koding.git"
 koding_version: "$commit"
-koding_backend_image: "koding-lab/base:2016.08"
-koding_postgres_image: "koding-lab/postgres:15"
+koding_backend_image: "$images/base:2016.08"
+koding_postgres_image: "$images/postgres:15"
 koding_postgres_data_path: /var/lib/postgresql/15/main
-koding_redis_image: "koding-lab/redis:7"
+koding_redis_image: "$images/redis:7"
 koding_redis_data_path: /var/lib/redis
-koding_rabbitmq_image: "koding-lab/rabbitmq:3"
+koding_rabbitmq_image: "$images/rabbitmq:3"
 koding_mongo_external: true
 koding_mongo_url: "mongo.lab.invalid:27017/koding"
 EOF
@@ -166,10 +201,10 @@ main() {
     mirror="$(debian_mirror)"
     debian_hash="$(printf 'debootstrap --variant=minbase %s %s v1\n' "$suite" "$mirror" | sha256sum | cut -c1-16)"
     build_debian "$mirror" "$debian_hash"
-    build_image koding-lab/postgres:15 postgres "$debian_hash" "$standin_dir/db/schema.sql"
-    build_image koding-lab/redis:7 redis "$debian_hash"
-    build_image koding-lab/rabbitmq:3 rabbitmq "$debian_hash"
-    build_image koding-lab/base:2016.08 base "$debian_hash"
+    build_image "$images/postgres:15" postgres "$debian_hash" "$(upstream_sql)"
+    build_image "$images/redis:7" redis "$debian_hash"
+    build_image "$images/rabbitmq:3" rabbitmq "$debian_hash"
+    build_image "$images/base:2016.08" base "$debian_hash"
     commit="$(commit_standin)"
     log "stand-in commit $commit"
     write_vars "$commit"

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 
 from unittest import mock
 from urllib.parse import unquote, urlsplit
@@ -59,7 +61,8 @@ class FakeKoding:
             if self.create_status:
                 return response(self.create_status, {'message': 'Invalid email'})
             if data['slug'] in self.teams:
-                return response(403, {'message': "Sorry, Team URL '%s' is already in use" % data['slug']})
+                return response(403, {'status': 403, 'suggested': data['slug'] + '1',
+                                      'message': "Sorry, Team URL '%s' is already in use" % data['slug']})
             self.teams[data['slug']] = {'slug': data['slug'], 'title': data['companyName']}
             return response(200, {'token': 'new-session-token-abc'})
         return response(404, text='Not Found')
@@ -124,6 +127,13 @@ def test_missing_password_fails_only_when_creating():
     (dict(CREATE, url='koding.test:8090'), 'url'),
     (dict(CREATE, url='http://'), 'url'),
     (dict(CREATE, timeout=0), 'timeout'),
+    (dict(CREATE, timeout=-1.5), 'timeout'),
+    (dict(CREATE, timeout=float('inf')), 'timeout'),
+    (dict(CREATE, timeout=float('nan')), 'timeout'),
+    (dict(CREATE, slug='gitlab\n'), 'slug'),
+    (dict(CREATE, slug='admin'), 'reserves'),
+    (dict(CREATE, slug='team'), 'reserves'),
+    (dict(CREATE, slug='dev-p2'), 'reserves'),
 ])
 def test_bad_options_fail_before_any_request(args, option):
     koding = FakeKoding()
@@ -152,3 +162,66 @@ def test_unexpected_status_when_reading_the_team():
     koding.request = mock.Mock(return_value=response(502, text='Bad Gateway'))
     result = run(koding, CREATE, expect_fail=True)
     assert 'HTTP 502' in result['msg'] and 'Bad Gateway' in result['msg']
+
+
+def test_fractional_timeout_reaches_the_client():
+    koding = FakeKoding(teams={'gitlab': {'slug': 'gitlab'}})
+    with mock.patch.object(_koding_api.KodingClient, '__init__', autospec=True,
+                           side_effect=_koding_api.KodingClient.__init__) as client_init:
+        run(koding, dict(url=URL, timeout=2.5))
+    assert client_init.call_args.kwargs['timeout'] == 2.5
+
+
+@pytest.mark.parametrize('slug', ['test', 'api', 'www', 'proxy-us-west-2', 'info'])
+def test_every_reserved_slug_is_refused_before_any_request(slug):
+    koding = FakeKoding()
+    result = run(koding, dict(CREATE, slug=slug), expect_fail=True)
+    assert 'slug' in result['msg'] and slug in result['msg']
+    assert koding.calls == []
+
+
+def test_reserved_slugs_follow_upstream_list():
+    """The module's list is upstream's reservedteamdomains.coffee, where that file is present."""
+    project_root = os.environ.get('KG_ROOT') or os.path.join(os.path.dirname(__file__), *(['..'] * 5))
+    root = os.environ.get('KODING_UPSTREAM_DIR') or os.path.join(project_root, '..', 'shared', 'upstream', 'koding-1b2b621')
+    path = os.path.join(root, 'workers', 'social', 'lib', 'social', 'models', 'user', 'reservedteamdomains.coffee')
+    if not os.path.exists(path):
+        message = 'upstream Koding files not found at %s (set KODING_UPSTREAM_DIR)' % root
+        if os.environ.get('KODING_UPSTREAM_REQUIRED'):
+            pytest.fail(message)
+        pytest.skip(message)
+    with open(path, encoding='utf-8') as source:
+        upstream = set(re.findall(r"^\s*'([^']+)'\s*$", source.read(), re.MULTILINE))
+    assert upstream and koding_team.RESERVED_SLUGS == upstream
+
+
+def test_no_diff_outside_diff_mode():
+    koding = FakeKoding()
+    result = run(koding, CREATE)
+    assert 'diff' not in result
+    result = run(koding, CREATE, diff=True)
+    assert result['diff'] == {'before': {'slug': 'gitlab', 'exists': True}, 'after': {'slug': 'gitlab', 'exists': True}}
+
+
+@pytest.mark.parametrize('status, body, text, expected', [
+    (400, {'message': 'Sorry, your group domain and your username can not be the same!'}, None, 'refused the team options'),
+    (400, None, 'Invalid group slug.', 'invalid or reserved'),
+    (403, {'status': 403, 'suggested': 'gitlab1', 'message': "Sorry, Team URL 'gitlab.koding.test' is already in use"},
+     None, 'suggests the slug gitlab1'),
+    (403, None, '_csrf token is not valid', 'CSRF check failed'),
+    (500, None, "Couldn't create the group.", 'backend logs'),
+])
+def test_create_errors_name_koding_status_and_what_to_do(status, body, text, expected):
+    koding = FakeKoding()
+    koding_request = koding.request
+
+    def request(method, url, **kwargs):
+        if method == 'POST':
+            koding.calls.append(dict(method=method, path=urlsplit(url).path, data=kwargs.get('data')))
+            return response(status, body, text)
+        return koding_request(method, url, **kwargs)
+
+    koding.request = request
+    result = run(koding, CREATE, expect_fail=True)
+    assert 'HTTP %d' % status in result['msg'] and expected in result['msg']
+    assert PASSWORD not in result['msg']

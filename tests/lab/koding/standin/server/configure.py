@@ -73,12 +73,10 @@ def main(argv):
         return 1
     if not options.get('version'):
         options['version'] = git_version() or '1.0'
+    # Upper-case KONFIG_* do nothing here (config/inheritEnvVars.coffee:8); they act when the server starts.
     konfig = konfig_lib.build(options, ROOT)
-    applied = konfig_lib.apply_env(konfig)
     print('Configuring with options:')
     print(json.dumps(konfig_lib.masked(konfig), indent=2, sort_keys=True))
-    if applied:
-        print('overridden from the environment: %s' % ', '.join(sorted(applied)))
     path = os.path.join(ROOT, '.env.json')
     descriptor = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import http.cookies
 import http.server
+import ipaddress
 import json
 import os
 import re
@@ -26,10 +27,117 @@ import urllib.request
 import konfig as konfig_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SLUG = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
 USERNAME = re.compile(r'^[a-z0-9][a-z0-9-]{3,24}$')
 EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 CONSOLE_USER, CONSOLE_PASSWORD = 'koding', '1q2w3e4r'
+
+
+# servers/lib/server/handlers/api/errors.coffee:3-6, 38-41
+API_ERRORS = {
+    'internalError': {'status': 500, 'message': 'The server encountered an internal error.', 'code': 'InternalError'},
+    'invalidInput': {'status': 400, 'message': 'One of the request inputs is invalid.', 'code': 'InvalidInput'},
+}
+# The methods of each handler class under servers/lib/server/handlers/api/gitlab/ (index.coffee:10-16).
+GITLAB_HANDLERS = {
+    'key': ('create', 'destroy'),
+    'tag': ('push',),
+    'user': ('create', 'destroy', 'add_to_team', 'remove_from_team', 'add_to_group', 'remove_from_group'),
+    'push': ('main',),
+    'group': ('create', 'destroy'),
+    'project': ('create', 'destroy', 'rename', 'transfer'),
+}
+UNDEFINED = object()
+
+
+def js_string(value):
+    """JavaScript's String(value) for a value read from JSON."""
+    if value is UNDEFINED:
+        return 'undefined'
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return '[object Object]' if isinstance(value, dict) else ','.join(js_string(item) for item in value)
+    return str(value)
+
+
+def parse_event(event):
+    """utils.coffee:9-15: 'project_create' -> ('project', 'create'); 'push' -> ('push', 'main')."""
+    scope, _sep, method = event.partition('_')
+    return scope, method or 'main'
+
+
+RESERVED_SLUGS_FILE = 'workers/social/lib/social/models/user/reservedteamdomains.coffee'
+SETSESSION_FILE = 'servers/lib/server/setsession.coffee'
+CALLBACK_FILE = 'servers/lib/server/gitlab_callback.coffee'
+# validators.coffee:9-17
+TEAM_DOMAIN = re.compile(r'^[a-z0-9]+([-][a-z0-9]+)*$')
+
+
+def checkout_file(path):
+    """Text of a file of the checkout (upstream's, or the role's edited copy mounted over it), else None."""
+    try:
+        with open(os.path.join(ROOT, path), encoding='utf-8') as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def reserved_slugs():
+    """Upstream's reservedteamdomains.coffee when the checkout has it (build.sh adds it), else none."""
+    text = checkout_file(RESERVED_SLUGS_FILE) or ''
+    return set(re.findall(r"^\s*'([^']*)'\s*$", text, re.MULTILINE))
+
+
+def wildcard_dns_pattern():
+    """The host-name pattern of setsession.coffee:13 as the checkout's file has it (upstream: /xip\\.io$/)."""
+    match = re.search(r'req\.subdomains\.length > 3 and /(.+?)/\.test req\.hostname', checkout_file(SETSESSION_FILE) or '')
+    return match.group(1) if match else r'xip\.io$'
+
+
+def express_subdomains(hostname):
+    """Express 4 req.subdomains: the host name's labels, right to left, without the last two; none for an IP."""
+    try:
+        ipaddress.ip_address(hostname.strip('[]'))
+        return []
+    except ValueError:
+        return list(reversed(hostname.split('.')))[2:]
+
+
+def request_hostname(host_header):
+    """Express 4 req.hostname: the Host header without its port."""
+    host = host_header or ''
+    if host.startswith('['):
+        return host[:host.index(']') + 1] if ']' in host else host
+    return host.split(':', 1)[0]
+
+
+def session_group(host_header, base_domain):
+    """The group of a request's session: setsession.coffee:12-17."""
+    hostname = request_hostname(host_header)
+    subdomains = express_subdomains(hostname)
+    if len(subdomains) > 3 and re.search(wildcard_dns_pattern(), hostname):
+        group = subdomains[-1]  # req.subdomains.reverse()[0]
+    else:
+        group = subdomains[1] if len(subdomains) > 1 else (subdomains[0] if subdomains else None)
+    if not group or re.match('^%s\\.' % group, str(base_domain or '')):
+        group = 'koding'
+    return group
+
+
+def callback_flavour():
+    """How gitlab_callback.coffee of the checkout reaches GitLab: upstream's (:11 http, :54 /api/v3/user, :57 the
+    token in a JSON body of a GET) unless the role's edited copy is mounted over it."""
+    text = checkout_file(CALLBACK_FILE)
+    if text is None:
+        return {'scheme': 'http', 'user_path': '/api/v3/user', 'bearer': False}
+    scheme = re.search(r'"(\w+)://#\{gitlab\.host', text)
+    return {'scheme': scheme.group(1) if scheme else 'http',
+            'user_path': '/api/v4/user' if "getUrlFor '/api/v4/user'" in text else '/api/v3/user',
+            'bearer': 'Bearer #{access_token}' in text}
 
 
 class StoreError(Exception):
@@ -76,7 +184,7 @@ class MemoryStore:
         with self.lock:
             for user in self.users.values():
                 if (username and user['username'] == username) or (email and user['email'] == email) or \
-                        (gitlab_id and user['gitlab_id'] == gitlab_id):
+                        (gitlab_id and user.get('gitlab_id') == gitlab_id):
                     return dict(user)
         return None
 
@@ -326,11 +434,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return data if isinstance(data, dict) else None
         return {key: values[-1] for key, values in urllib.parse.parse_qs(raw.decode('utf-8', 'replace'), keep_blank_values=True).items()}
 
-    def csrf_headers(self):
-        """Any GET hands out a _csrf cookie for the double-submit check."""
-        if self.cookies().get('_csrf'):
-            return []
-        return [('Set-Cookie', '_csrf=%s; Path=/' % secrets.token_urlsafe(16))]
+    def session_cookies(self):
+        """setsession.coffee:22-33 and client.coffee:13-35: a request gets a session (a clientId cookie, and a
+        _csrf cookie when it has none) only when the session store answers. Returns the cookies to set and
+        the request's clientId (its cookie, or the new pending one)."""
+        cookies = self.cookies()
+        if not self.store.ready():
+            return [], cookies.get('clientId')
+        headers = []
+        client_id = cookies.get('clientId')
+        if not client_id:
+            client_id = secrets.token_urlsafe(18)
+            headers.append(('Set-Cookie', 'clientId=%s; Path=/' % client_id))
+        if not cookies.get('_csrf'):
+            headers.append(('Set-Cookie', '_csrf=%s; Path=/' % secrets.token_urlsafe(16)))
+        return headers, client_id
 
     # routes -------------------------------------------------------------------------------------------
     def do_HEAD(self):  # pylint: disable=invalid-name
@@ -339,7 +457,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # pylint: disable=invalid-name
         url = urllib.parse.urlsplit(self.path)
         path, query = url.path, dict(urllib.parse.parse_qsl(url.query))
-        extra = self.csrf_headers()
+        extra, _client_id = self.session_cookies()
         try:
             if path == '/healthcheck':
                 self.send(200, headers=extra)
@@ -360,7 +478,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 else:
                     self.send(404, 'no group found', headers=extra)
             elif path == '/-/oauth/gitlab/callback':
-                self.gitlab_callback(query)
+                self.gitlab_callback(query, extra)
             elif path == '/':
                 self.send(200, 'Koding lab stand-in\n', headers=extra)
             else:
@@ -371,9 +489,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # pylint: disable=invalid-name
         path = urllib.parse.urlsplit(self.path).path
         body = self.read_body()
+        extra, client_id = self.session_cookies()
         try:
             if path == '/-/teams/create':
-                self.create_team(body or {})
+                self.create_team(body or {}, extra, client_id)
             elif path == '/-/api/gitlab' and self.konfig['gitlab']['hooksEnabled']:
                 self.gitlab_hook(body)
             else:
@@ -394,127 +513,207 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log('HEALTHCHECK ERROR: no answer from %s' % ', '.join(failed))
         return not failed
 
-    def create_team(self, form):
-        cookie = self.cookies().get('_csrf')
-        token = form.get('_csrf') or self.headers.get('X-CSRF-Token') or self.headers.get('CSRF-Token')
-        if not cookie or not token or not hmac.compare_digest(cookie, token):
-            self.send(403, '_csrf token is not valid')
+    def create_team(self, form, cookies, client_id):
+        """POST /-/teams/create: csrf.coffee, then handlers/createteam.coffee."""
+        # csrf.coffee:3-16: the _csrf cookie must equal the first token given; both absent is equal.
+        token = form.get('_csrf') or self.query().get('_csrf') or next(
+            (self.headers[name] for name in ('csrf-token', 'xsrf-token', 'x-csrf-token', 'x-xsrf-token') if self.headers.get(name)),
+            None)
+        if self.cookies().get('_csrf') != token:
+            self.send(403, '_csrf token is not valid', headers=cookies)
             return
-        slug, username = form.get('slug', ''), form.get('username', '')
-        email, password = form.get('email', ''), form.get('password', '')
-        problems = []
-        if not SLUG.match(slug):
-            problems.append('Invalid group slug')
-        if slug.lower() == username.lower():
-            problems.append('Sorry, your group domain and your username can not be the same!')
-        if not USERNAME.match(username):
-            problems.append('Invalid username')
-        if form.get('agree') != 'on':
-            problems.append('You have to agree to the terms of service')
-        existing = self.store.get_user(username=username) if not problems else None
-        if not existing and not problems:
+        if not client_id:
+            self.send(500, {'message': 'clientId is not set'}, headers=cookies)  # :34, helpers.coffee:286-289
+            return
+        slug, username = str(form.get('slug', '')), str(form.get('username', ''))
+        email, password = str(form.get('email', '')), str(form.get('password', ''))
+        if slug.lower() == username.lower():  # :64-66
+            self.send(400, {'status': 400, 'message': 'Sorry, your group domain and your username can not be the same!'},
+                      headers=cookies)
+            return
+        if self.store.get_team(slug):  # :69-72, with a suggested free slug (:129-143)
+            suggested = next(('%s%d' % (slug, index) for index in range(1, 21) if not self.store.get_team('%s%d' % (slug, index))),
+                             None)
+            answer = {'status': 403, 'message': "Sorry, Team URL '%s.%s' is already in use" % (slug, self.konfig['hostname'])}
+            if suggested:
+                answer['suggested'] = suggested
+            self.send(403, answer, headers=cookies)
+            return
+        # :75-150: JUser.login for a known user, JUser.convert for a new one; their errors are 400 text (:158).
+        existing = self.store.get_user(username=username)
+        if existing:
+            if not check_password(password, existing['password_hash']):
+                self.send(400, 'Access denied!', headers=cookies)
+                return
+            owner = existing
+        else:
+            problems = []
+            if not USERNAME.match(username):
+                problems.append('Invalid username')
             if not EMAIL.match(email):
                 problems.append('Invalid email')
             if len(password) < 8:
                 problems.append('Passwords should be at least 8 characters')
             if password != form.get('passwordConfirm'):
                 problems.append('Passwords must match')
-            if self.store.get_user(email=email):
+            if form.get('agree') != 'on':
+                problems.append('You have to agree to the terms of service')
+            if not problems and self.store.get_user(email=email):
                 problems.append('Email is already in use!')
-        if existing and not check_password(password, existing['password_hash']):
-            problems.append('Access denied!')
-        if problems:
-            self.send(400, {'status': 400, 'message': '; '.join(problems)})
+            if problems:
+                self.send(400, '; '.join(problems), headers=cookies)
+                return
+            owner = {'username': username, 'email': email, 'password_hash': hash_password(password)}
+            self.store.add_user(owner)
+        # :191-192, validateGroupData (:250-261): only now, after the user exists.
+        if not slug:
+            problem = 'Group slug can not be empty.'
+        elif slug in reserved_slugs() or not TEAM_DOMAIN.match(slug):
+            problem = 'Invalid group slug.'
+        elif not form.get('companyName'):
+            problem = 'Company name can not be empty.'
+        else:
+            problem = None
+        if problem:
+            self.send(400, problem, headers=cookies)
             return
-        if self.store.get_team(slug):
-            self.send(403, {'status': 403, 'message': "Sorry, Team URL '%s.%s' is already in use" % (slug, self.konfig['hostname'])})
-            return
-        owner = existing or {'username': username, 'email': email, 'password_hash': hash_password(password)}
-        self.store.create_team(slug, form.get('companyName') or slug, owner, new_user=existing is None)
-        session = self.store.create_session(username, slug)
-        log('team %s created by %s' % (slug, username))
-        self.send(200, {'token': session}, headers=[('Set-Cookie', 'clientId=%s; Path=/; HttpOnly' % session)])
+        self.store.create_team(slug, form.get('companyName'), owner, new_user=False)
+        session = self.store.create_session(owner['username'], slug)
+        log('team %s created by %s' % (slug, owner['username']))
+        self.send(200, {'token': session}, headers=cookies)
+
+    def query(self):
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
 
     def gitlab_hook(self, body):
-        token = self.headers.get('X-Gitlab-Token', '')
-        expected = str(self.konfig['gitlab']['systemHookToken'] or '')
-        event = (body or {}).get('event_name')
-        if not expected or not hmac.compare_digest(token.encode(), expected.encode()) or not event:
+        """POST /-/api/gitlab: servers/lib/server/handlers/api/gitlab/index.coffee:18-39 and utils.coffee:17-25."""
+        body = body or {}
+        token = self.headers.get('X-Gitlab-Token')  # None when the header is absent (undefined in Express)
+        event = body.get('event_name')
+        # utils.coffee:5 GITLAB_TOKEN = String(KONFIG.gitlab.systemHookToken); :21-22 the checks, in this order.
+        # An empty header matches an empty configured token.
+        expected = js_string(self.konfig['gitlab'].get('systemHookToken', UNDEFINED))
+        if not (token or event) or token != expected or not event:
             self.send(403, {'error': 'not valid'})
             return
-        team = self.konfig['gitlab']['team']
-        if event in ('user_create', 'user_destroy'):
-            username, email = body.get('username'), body.get('email')
-            if not username or not email:
-                self.send(400, {'error': {'status': 400, 'message': 'One of the request inputs is invalid.', 'code': 'InvalidInput'}})
-                return
-            if event == 'user_create':
-                user = {'username': username, 'email': email, 'password_hash': hash_password(secrets.token_hex(16))}
-                self.store.add_user(user, team)
-                log('gitlab hook: user %s created in team %s' % (username, team))
-                self.send(200, {'data': {'username': username, 'team': team}})
-            else:
-                if not self.store.delete_user(username):
-                    self.send(403, {'error': {'message': 'user not found'}})
-                    return
-                log('gitlab hook: user %s removed' % username)
-                self.send(200, {'data': {'username': username}})
+        scope, method = parse_event(str(event))
+        handler = GITLAB_HANDLERS.get(scope)
+        if handler is None:
+            self.send(403, {"error": "not valid"})  # index.coffee:29-30
             return
-        self.send(403, {'error': '%s handler is not implemented' % event})
+        if method not in handler:
+            # handler[method] is undefined: calling it throws, and Express answers 500.
+            self.send(500, 'TypeError: handler[method] is not a function')
+            return
+        if (scope, method) == ('user', 'create'):
+            self.gitlab_user_create(body)
+        elif (scope, method) == ('user', 'destroy'):
+            self.gitlab_user_destroy(body)
+        elif scope in ('push', 'tag') and body.get('project') is None:
+            # push.coffee:9-21, tag.coffee:9-23: destructuring an undefined data.project throws; the TypeError serialises as {}.
+            self.send(403, {'error': {'message': 'missing data', 'error': {}}})
+        else:
+            self.send(403, {'error': {'message': '%s %s handler is not implemented' % (scope, method)}})
 
-    def gitlab_url(self, path):
+    def gitlab_user_create(self, body):
+        """user.coffee:14-68 (JUser.convert into the GitLab team), generichandler.coffee:12-24 (the input checks)."""
+        username, email = body.get('username'), body.get('email')
+        if not email or not username:
+            self.send(400, {'error': API_ERRORS['invalidInput']})
+            return
+        if self.store.get_user(username=username):
+            self.send(403, {'error': {'message': 'user already exists'}})
+            return
+        team = self.konfig['gitlab']['team']
+        if not self.store.get_team(team):
+            self.send(500, {'error': API_ERRORS['internalError']})  # bongo.fetchClient with an unknown group
+            return
+        if self.store.get_user(email=email):
+            self.send(403, {'error': {'message': 'Email is already in use!'}})
+            return
+        user = {'username': username, 'email': email, 'password_hash': hash_password(secrets.token_hex(16))}
+        self.store.add_user(user, team)
+        log('gitlab hook: user %s created in team %s' % (username, team))
+        # async.series hands over one result per step; only the last step passes one (user.coffee:60-66).
+        self.send(200, {'data': [None, None, None, username]})
+
+    def gitlab_user_destroy(self, body):
+        """user.coffee:72-103: the user must exist, then JUser.unregister."""
+        username = body.get('username')
+        if not username or not self.store.delete_user(username):
+            self.send(403, {'error': {'message': 'user not exists'}})
+            return
+        log('gitlab hook: user %s removed' % username)
+        self.send(200, {'data': [None, None, None]})
+
+    def gitlab_request(self, flavour, path, method, data, extra_headers=None):
+        """request(options) of gitlab_callback.coffee: getUrlFor (:10-11), headers (:6-8), json (:57, :72)."""
         gitlab = self.konfig['gitlab']
-        host = str(gitlab['host'] or 'gitlab.com')
-        if host.startswith(('http://', 'https://')):
-            return host.rstrip('/') + path
-        return 'http://%s:%s%s' % (host, gitlab['port'] or 80, path)
-
-    def gitlab_request(self, path, data=None, access_token=None):
+        host = 'gitlab.com' if gitlab.get('host') is None else gitlab['host']
+        port = 80 if gitlab.get('port') is None else gitlab['port']
+        url = '%s://%s:%s%s' % (flavour['scheme'], host, port, path)
         headers = {'Accept': 'application/json', 'User-Agent': 'Koding'}
-        if data is not None:
+        body = None
+        if isinstance(data, dict):
             headers['Content-Type'] = 'application/json'
-            data = json.dumps(data).encode()
-        if access_token:
-            headers['Authorization'] = 'Bearer %s' % access_token
-        request = urllib.request.Request(self.gitlab_url(path), data=data, headers=headers, method='POST' if data else 'GET')
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b'{}')
+            body = json.dumps(data).encode()
+        headers.update(extra_headers or {})
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raw = error.read()  # request() hands over the body of any status
+        try:
+            return json.loads(raw or b'null')
+        except ValueError:
+            return None
 
-    def gitlab_callback(self, query):
-        """SSO: code -> access token -> GitLab user -> Koding session."""
+    def gitlab_callback(self, query, cookies):
+        """GET /-/oauth/gitlab/callback: gitlab_callback.coffee:62-79 (code -> token), :47-59 (token -> user),
+        :17-43 (user -> session), then the user joins the team of the session (setsession.coffee:12-17)."""
         gitlab = self.konfig['gitlab']
-        failure = [('Location', '/Login?error=could+not+get+access+token')]
+        flavour = callback_flavour()
+        failure = cookies + [('Location', '/Login?error=could+not+get+access+token')]
         if not query.get('code'):
-            log('[GITLAB][1/3] no code in the query')
+            log('[GITLAB][1/3] Failed to get code from query')
             self.send(302, headers=failure)
             return
         try:
-            token = self.gitlab_request('/oauth/token', {
+            token = self.gitlab_request(flavour, '/oauth/token', 'POST', {
                 'redirect_uri': gitlab['redirectUri'], 'grant_type': 'authorization_code',
-                'client_id': str(gitlab['applicationId']), 'client_secret': str(gitlab['applicationSecret']), 'code': query['code']})
-            access_token = token.get('access_token')
+                'client_id': gitlab['applicationId'], 'client_secret': gitlab['applicationSecret'], 'code': query['code']})
+            access_token = token.get('access_token') if isinstance(token, dict) else None
             if not access_token:
-                raise ValueError('no access_token in the answer')
-            # Upstream reads /api/v3/user, which GitLab removed in 11.0; v4 returns the same fields.
-            user = self.gitlab_request('/api/v4/user', access_token=access_token)
-            if not user.get('id') or not user.get('username'):
-                raise ValueError('no user in the answer')
-        except (OSError, ValueError, urllib.error.URLError) as error:
-            log('[GITLAB] sign-in failed: %s' % (error.code if isinstance(error, urllib.error.HTTPError) else error))
+                log('[GITLAB][2/3] Failed to get access_token')
+                self.send(302, headers=failure)
+                return
+            if flavour['bearer']:
+                user = self.gitlab_request(flavour, flavour['user_path'], 'GET', None,
+                                           {'Authorization': 'Bearer %s' % access_token})
+            else:
+                user = self.gitlab_request(flavour, flavour['user_path'], 'GET', {'access_token': access_token})
+        except (OSError, ValueError) as error:
+            log('[GITLAB] request failed: %s' % error)
+            self.send(302, headers=failure)
+            return
+        if not isinstance(user, dict) or not user.get('id'):
+            log('[GITLAB][3/3] Failed to fetch user info from %s' % flavour['user_path'])
             self.send(302, headers=failure)
             return
         gitlab_id = str(user['id'])
-        known = self.store.get_user(gitlab_id=gitlab_id) or self.store.get_user(username=user['username'])
+        known = self.store.get_user(gitlab_id=gitlab_id) or self.store.get_user(username=user.get('username'))
         if known:
             username = known['username']
         else:
             username = user['username']
             self.store.add_user({'username': username, 'email': user.get('email') or '%s@gitlab.invalid' % username,
                                  'password_hash': hash_password(secrets.token_hex(16)), 'gitlab_id': gitlab_id})
-        self.store.join_team(username, gitlab['team'])
-        session = self.store.create_session(username, gitlab['team'])
-        log('[GITLAB] %s signed in' % username)
-        self.send(302, headers=[('Set-Cookie', 'clientId=%s; Path=/; HttpOnly' % session), ('Location', '/')])
+        team = session_group(self.headers.get('Host'), self.konfig.get('domains', {}).get('base'))
+        self.store.join_team(username, team)
+        session = self.store.create_session(username, team)
+        log('[GITLAB] %s signed in, team %s' % (username, team))
+        self.send(302, headers=cookies + [('Set-Cookie', 'clientId=%s; Path=/; HttpOnly' % session), ('Location', '/')])
 
 
 class ConsoleHandler(http.server.BaseHTTPRequestHandler):

@@ -1,8 +1,9 @@
 """KONFIG of the Koding lab stand-in: the subset of koding/koding's generated config that the stand-in uses.
 
 The shape follows config/generateKonfig.coffee and config/credentials.default.coffee (August 2016);
-every leaf can be overridden by KONFIG_<PATH_IN_UPPER_CASE> with a JSON-parsed value
-(config/inheritEnvVars.coffee), both when ./configure runs and when the server starts.
+every leaf can be overridden by KONFIG_<PATH_IN_UPPER_CASE> with a JSON-parsed value when the server starts
+(koding-config-manager). At ./configure time upper-case names do nothing: config/inheritEnvVars.coffee:8 looks
+them up in the path's own case.
 """
 
 import json
@@ -82,14 +83,18 @@ def build(options, project_root):
             'team': 'gitlab',
             'redirectUri': 'http://gitlab.%s/-/oauth/gitlab/callback' % host,
             'systemHookToken': _text(options.get('gitlabToken')),
-            'hooksEnabled': bool(gitlab_host),
+            # generateKonfig.coffee:23: `options.gitlabHost? or credentials.gitlab?.host? ...`; the default
+            # credentials have host '' (not null), so the hook receiver is always on.
+            'hooksEnabled': True,
         },
         'jwt': {'secret': 'somesecretkeyhere', 'confirmExpiresInMinutes': 10080},
     }
 
 
 def apply_env(konfig, environ=None, path=()):
-    """Override leaves from KONFIG_<PATH> variables; returns the names that were applied."""
+    """Override leaves from KONFIG_<PATH> variables as koding-config-manager does at run time
+    (node_modules_koding/koding-config-manager/config.coffee:21-24): a JSON-parsed value replaces the leaf
+    unless it is falsy (`val or node`), so false, 0, "" or null cannot override. Returns the names applied."""
     environ = os.environ if environ is None else environ
     applied = []
     for key, value in konfig.items():
@@ -97,18 +102,17 @@ def apply_env(konfig, environ=None, path=()):
         if isinstance(value, dict):
             applied += apply_env(value, environ, leaf_path)
             continue
-        name = 'KONFIG_' + '_'.join(leaf_path).upper()
-        if environ.get(name, '') == '':
+        raw = environ.get('KONFIG_' + '_'.join(leaf_path).upper(), '')
+        if raw == '':
             continue
-        raw = environ[name]
         try:
-            konfig[key] = json.loads(raw)
+            parsed = json.loads(raw)
         except ValueError:
-            konfig[key] = raw
-        applied.append(name)
-    # A GitLab host turns the system hook receiver on unless hooksEnabled is set explicitly.
-    if not path and 'KONFIG_GITLAB_HOOKSENABLED' not in applied:
-        konfig['gitlab']['hooksEnabled'] = bool(konfig['gitlab']['host'])
+            parsed = raw
+        if not parsed and not isinstance(parsed, (list, dict)):
+            continue
+        konfig[key] = parsed
+        applied.append('KONFIG_' + '_'.join(leaf_path).upper())
     return applied
 
 
