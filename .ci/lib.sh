@@ -6,6 +6,7 @@
 #   kg_toolchain primary|compat create/refresh $KG_ROOT/.venv/<name> and activate it
 #   kg_collection_tree          copy the collection to .cache/ansible_collections/koding/gitlab
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
+#   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
 #   kg_upstream_npm             npm packages for upstream Koding's own code, in .cache/upstream-npm
 #   kg_cleanup                  stop everything started here (installed as an EXIT trap)
 
@@ -23,6 +24,7 @@ export KG_LAB_ADMIN_TOKEN
 KG_COMPOSE_VERSION="2.40.3"
 
 KG_LAB_PIDS=()
+KG_LAB_CONTAINERS=()
 
 kg_log() {
     printf '[kg] %s\n' "$*" >&2
@@ -417,6 +419,46 @@ EOF
     kg_log "lab GitLab '${name}' (${profile}) at ${url}"
 }
 
+# kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS: runs the lab GitLab with PROFILE in a
+# container of the lab's base image (tests/lab/koding/build.sh builds it), on the Docker network
+# NETWORK (created when missing) under the name ALIAS, so that containers on that network (the
+# Koding backend) reach it as http://ALIAS:PORT. It listens on the same PORT inside and is
+# published on 127.0.0.1:PORT only. Exports KG_GITLAB_<NAME>_URL (http://127.0.0.1:PORT, for the
+# host) and KG_GITLAB_<NAME>_CONTAINER_URL (http://ALIAS:PORT, for containers and, for a name
+# under .localhost, for browsers).
+kg_gitlab_lab_container() {
+    local name="${1:-}" profile="${2:-}" network="${3:-}" alias="${4:-}"
+    if [ -z "${name}" ] || [ -z "${profile}" ] || [ -z "${network}" ] || [ -z "${alias}" ]; then
+        kg_die "usage: kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS"
+    fi
+    local image="${KG_GITLAB_LAB_IMAGE:-koding-lab/base:2016.08}" container="koding-lab-gitlab-${name,,}" port
+    docker image inspect "${image}" >/dev/null 2>&1 || kg_die "no image ${image}: run tests/lab/koding/build.sh first"
+    docker network inspect "${network}" >/dev/null 2>&1 || docker network create "${network}" >/dev/null \
+        || kg_die "docker network create ${network} failed"
+    docker rm -f "${container}" >/dev/null 2>&1 || true
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    docker run -d --name "${container}" --network "${network}" --network-alias "${alias}" \
+        --label org.koding-lab.role=gitlab -p "127.0.0.1:${port}:${port}" \
+        --mount "type=bind,source=${KG_ROOT}/tests/lab/gitlab,target=/lab/gitlab,readonly" \
+        "${image}" python3 /lab/gitlab/server.py --profile "${profile}" --host 0.0.0.0 --port "${port}" >/dev/null \
+        || kg_die "starting the lab GitLab container ${container} failed"
+    KG_LAB_CONTAINERS+=("${container}")
+    local url="http://127.0.0.1:${port}" waited=0
+    until curl -fsS -o /dev/null -H "PRIVATE-TOKEN: ${KG_LAB_ADMIN_TOKEN}" "${url}/api/v4/version" 2>/dev/null; do
+        if [ "${waited}" -ge 150 ] || [ "$(docker inspect -f '{{.State.Running}}' "${container}" 2>/dev/null)" != true ]; then
+            docker logs --tail 20 "${container}" >&2 || true
+            kg_die "lab GitLab container ${container} (${profile}) did not answer at ${url}"
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    local var="KG_GITLAB_${name^^}_URL" container_var="KG_GITLAB_${name^^}_CONTAINER_URL"
+    printf -v "${var}" '%s' "${url}"
+    printf -v "${container_var}" '%s' "http://${alias}:${port}"
+    export "${var?}" "${container_var?}"
+    kg_log "lab GitLab '${name}' (${profile}) in container ${container}: ${url} from this host, http://${alias}:${port} on ${network}"
+}
+
 kg_cleanup() {
     local pid
     for pid in "${KG_LAB_PIDS[@]}"; do
@@ -426,6 +468,11 @@ kg_cleanup() {
         wait "${pid}" 2>/dev/null || true
     done
     KG_LAB_PIDS=()
+    # Lab containers go with the script that started them; KG_KEEP_LAB=1 keeps them for a look.
+    if [ "${#KG_LAB_CONTAINERS[@]}" -gt 0 ] && [ -z "${KG_KEEP_LAB:-}" ]; then
+        docker rm -f "${KG_LAB_CONTAINERS[@]}" >/dev/null 2>&1 || true
+    fi
+    KG_LAB_CONTAINERS=()
 }
 
 # A script that needs its own EXIT trap calls kg_cleanup from it.
