@@ -422,7 +422,12 @@ class GitlabClient(object):
             raise
         if response.status_code >= 400:
             raise self._http_error(method, path, response)
-        return response.gitlab_body
+        body = response.gitlab_body
+        if method in ('POST', 'PUT') and body is not None and not isinstance(body, dict):
+            raise self._error('GitLab answered %s %s with %s where an object was expected.'
+                              % (method, path, type(body).__name__), method, path, response.status_code,
+                              kind='invalid_response')
+        return body
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params)
@@ -454,8 +459,8 @@ class GitlabClient(object):
         if response.status_code >= 400:
             raise self._http_error('GET', path, response)
         page = response.gitlab_body
-        if not isinstance(page, list):
-            raise self._error('GitLab answered GET %s with %s where a list was expected.'
+        if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+            raise self._error('GitLab answered GET %s with %s where a list of objects was expected.'
                               % (path, type(page).__name__), 'GET', path, response.status_code,
                               kind='invalid_response')
         return response, page

@@ -162,7 +162,7 @@ def test_latency_widens_the_window_between_read_and_write(lab):
         if not [hook for hook in listed if hook["url"] == url]:
             requests.post(lab.url + "/api/v4/hooks", headers=headers, data={"url": url}, timeout=30)
 
-    runs = [threading.Thread(target=read_then_create) for _ in range(2)]
+    runs = [threading.Thread(target=read_then_create), threading.Thread(target=read_then_create)]
     for run in runs:
         run.start()
         time.sleep(0.1)

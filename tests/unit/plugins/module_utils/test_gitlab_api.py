@@ -458,3 +458,14 @@ def test_a_failing_page_fails_the_listing():
     with pytest.raises(GitlabApiError) as caught:
         client.get_all('/hooks')
     assert caught.value.status == 500 and 'GET /hooks' in str(caught.value)
+
+
+@pytest.mark.parametrize('method, body', [('GET', [1, 2]), ('GET', {'id': 1}), ('POST', [1]), ('PUT', 'text')])
+def test_odd_json_shapes_are_clear_failures(method, body):
+    client, dummy, dummy2 = client_with([make_response(200, body)])
+    with pytest.raises(GitlabApiError) as caught:
+        if method == 'GET':
+            client.get_all('/hooks')
+        else:
+            client.request(method, '/hooks', data={})
+    assert caught.value.kind == 'invalid_response' and '%s /hooks' % method in str(caught.value)
