@@ -9,13 +9,15 @@ import subprocess
 import sys
 
 spec = json.loads(sys.argv[1])
-result = {"base_dir_mode": None, "head": None, "files": {}, "stamps": {}, "sources": {}, "mongo_volume": None,
-          "docker_root": None}
+result = {"base_dir_mode": None, "overlay_dir": False, "head": None, "files": {}, "stamps": {}, "sources": {},
+          "mongo_volume": None, "docker_root": None}
 
 try:
     result["base_dir_mode"] = "%04o" % (os.stat(spec["base_dir"]).st_mode & 0o7777)
 except OSError:
     pass
+
+result["overlay_dir"] = os.path.isdir(os.path.join(spec["base_dir"], "overlay"))
 
 try:
     with open(os.path.join(spec["checkout_dir"], ".git", "HEAD")) as head:

@@ -20,7 +20,7 @@ for path in paths:
             changed.append(path)
             continue
         # A leading letter: Koding's Node code JSON-parses KONFIG_* values, and must get a string.
-        token = secrets.choice(string.ascii_letters) + "".join(secrets.choice(alphabet) for _ in range(63))
+        token = secrets.choice(string.ascii_letters) + "".join(secrets.choice(alphabet) for position in range(63))
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as secret_file:
             secret_file.write(token + "\n")
