@@ -3,7 +3,7 @@
 #
 #   kg_system_packages          install the Debian packages the tests need
 #   kg_docker_up                make sure a Docker engine and the compose v2 plugin work
-#   kg_toolchain primary|compat create/refresh $KG_ROOT/.venv/<name> and activate it
+#   kg_toolchain primary|compat|packaging create/refresh $KG_ROOT/.venv/<name> and activate it
 #   kg_collection_tree          copy the collection to .cache/ansible_collections/koding/gitlab
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
 #   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
@@ -186,16 +186,18 @@ kg_toolchain_python_for_tools() {
     fi
 }
 
-# kg_toolchain primary|compat
-#   primary: Python 3.12+ (falls back to 3.11) with ansible-core 2.21
-#   compat:  Python 3.11 with ansible-core 2.19
+# kg_toolchain primary|compat|packaging
+#   primary:   Python 3.12+ (falls back to 3.11) with ansible-core 2.21
+#   compat:    Python 3.11 with ansible-core 2.19
+#   packaging: Python 3.12+ with what Galaxy and AWX users run on a collection
+#              (ansible-galaxy, galaxy-importer, antsibull-docs, ansible-builder)
 # Creates or refreshes $KG_ROOT/.venv/<name> from tests/requirements/<name>.txt
 # (skipped when the requirement file and interpreter are unchanged), puts it
 # first on PATH and exports KG_VENV and KG_PYTHON.
 kg_toolchain() {
     local name="$1" base_python req venv stamp want
     case "${name}" in
-        primary)
+        primary | packaging)
             base_python="${KG_PRIMARY_PYTHON:-}"
             if [ -z "${base_python}" ]; then
                 base_python="$(kg_find_python 12)" || {
@@ -211,7 +213,7 @@ kg_toolchain() {
             fi
             ;;
         *)
-            kg_die "kg_toolchain: unknown toolchain '${name}' (primary|compat)"
+            kg_die "kg_toolchain: unknown toolchain '${name}' (primary|compat|packaging)"
             ;;
     esac
     kg_python_works "${base_python}" || kg_die "${base_python} does not run"

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Packaging: the collection as Galaxy and AWX users get it.
+#   1. ansible-galaxy collection build: the tarball holds the collection and none of the lab, caches or toolchains;
+#   2. galaxy-importer (as Galaxy runs it on an upload, ansible-lint and ansible-doc included): no error, no warning;
+#   3. antsibull-docs lint-collection-docs --plugin-docs;
+#   4. the tarball installed into an empty collections path (its dependencies from the `ansible` package, standing
+#      in for Galaxy): ansible-doc and the playbooks koding.gitlab.site / verify / teardown resolve from there;
+#   5. ansible-builder: introspection of the installed collection lists every Python and system package it needs,
+#      and `create` makes a build context from the AWX example's execution environment.
+# Runs on the packaging toolchain. Exits non-zero on the first failed check.
+set -euo pipefail
+
+# shellcheck source=../../.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/lib.sh"
+
+kg_toolchain packaging
+kg_collection_tree
+work="${KG_CACHE}/packaging"
+rm -rf "${work}"
+mkdir -p "${work}"
+
+check() {
+    printf -- '--- %s\n' "$*"
+}
+
+check "build"
+ansible-galaxy collection build "${KG_TREE}" --output-path "${work}" --force >"${work}/build.log"
+tarball="$(ls "${work}"/koding-gitlab-*.tar.gz)"
+tar -tzf "${tarball}" >"${work}/contents.txt"
+for unwanted in '^tests/lab/' '^tests/output/' '^\.venv' '^\.cache/' '^\.lab/' '^\.ci/' '^\.git/' 'integration_config\.yml$'; do
+    if grep -Eq "${unwanted}" "${work}/contents.txt"; then
+        grep -E "${unwanted}" "${work}/contents.txt" | head -n 5
+        kg_die "the tarball holds files it must not (${unwanted})"
+    fi
+done
+for wanted in MANIFEST.json FILES.json README.md meta/runtime.yml meta/execution-environment.yml playbooks/site.yml \
+              playbooks/verify.yml roles/koding/README.md roles/verify/meta/argument_specs.yml plugins/modules/gitlab_oauth_app.py; do
+    grep -qx "${wanted}" "${work}/contents.txt" || kg_die "the tarball lacks ${wanted}"
+done
+echo "$(wc -l <"${work}/contents.txt") files in $(basename "${tarball}") ($(du -k "${tarball}" | cut -f1) KiB)"
+
+check "galaxy-importer"
+# From the work folder: galaxy-importer writes importer_result.json where it runs.
+(cd "${work}" && GALAXY_IMPORTER_CONFIG="${KG_ROOT}/tests/packaging/galaxy-importer.cfg" \
+    python -m galaxy_importer.main "${tarball}" >"${work}/galaxy-importer.log" 2>&1) || {
+    cat "${work}/galaxy-importer.log"
+    kg_die "galaxy-importer refused the tarball"
+}
+if grep -E '^(WARNING|ERROR)|: (WARNING|ERROR)' "${work}/galaxy-importer.log"; then
+    kg_die "galaxy-importer reported the warnings or errors above (log: ${work}/galaxy-importer.log)"
+fi
+grep -E 'Collection loading complete|Done' "${work}/galaxy-importer.log" | tail -n 1 || true
+
+check "antsibull-docs lint-collection-docs"
+(cd "${KG_TREE}" && antsibull-docs lint-collection-docs --plugin-docs .)
+
+check "install the tarball into an empty collections path"
+installed="${work}/collections"
+# Only the installed copy and the `ansible` package's collections: not the source tree.
+export ANSIBLE_COLLECTIONS_PATH="${installed}"
+ansible-galaxy collection install --no-deps --force -p "${installed}" "${tarball}" >"${work}/install.log"
+where="$(ansible-galaxy collection list koding.gitlab --format json | python -c 'import json, sys; print(next(iter(json.load(sys.stdin))))')"
+case "${where}" in
+    "${installed}"*) echo "koding.gitlab resolves to the installed copy" ;;
+    *) kg_die "koding.gitlab resolves to ${where}, not to the installed tarball" ;;
+esac
+for dependency in community.docker amazon.aws; do
+    ansible-galaxy collection list "${dependency}" >/dev/null 2>&1 || kg_die "${dependency} is not available"
+done
+ansible-doc -t role koding.gitlab.verify >/dev/null
+ansible-doc koding.gitlab.koding_wiring_info >/dev/null
+inventory="${work}/inventory.yml"
+printf 'koding:\n  hosts:\n    koding.example.com:\n' >"${inventory}"
+for playbook in site verify; do
+    ansible-playbook -i "${inventory}" --syntax-check "koding.gitlab.${playbook}" >/dev/null
+    echo "koding.gitlab.${playbook}: syntax ok from the installed collection"
+done
+unset ANSIBLE_COLLECTIONS_PATH
+
+check "ansible-builder"
+ansible-builder introspect --sanitize "${installed}" >"${work}/introspect.txt"
+for needed in requests docker jmespath boto3 botocore git; do
+    grep -Eiq "^- '?${needed}([<>=!~ ;[]|$)" "${work}/introspect.txt" || {
+        cat "${work}/introspect.txt"
+        kg_die "ansible-builder introspect does not list ${needed}"
+    }
+done
+echo "introspection lists requests, docker, jmespath, boto3, botocore and git"
+ansible-builder create -f "${KG_ROOT}/docs/awx/execution-environment.yml" -c "${work}/ee-context" \
+    --output-filename Containerfile >"${work}/builder.log"
+[ -s "${work}/ee-context/Containerfile" ] || kg_die "ansible-builder create wrote no Containerfile"
+grep -q 'quay.io/ansible/awx-ee' "${work}/ee-context/Containerfile" || kg_die "the Containerfile does not start from the documented base image"
+echo "ansible-builder create: build context in ${work#"${KG_ROOT}"/}/ee-context"
+
+check "the AWX example project"
+# awx.awx ships only in the `ansible` release of the compat toolchain.
+kg_toolchain compat
+for playbook in awx_setup site verify; do
+    (cd "${KG_ROOT}/docs/awx" && ANSIBLE_COLLECTIONS_PATH="${installed}" \
+        ansible-playbook -i localhost, --syntax-check "${playbook}.yml" >/dev/null) \
+        || kg_die "docs/awx/${playbook}.yml does not pass --syntax-check"
+    echo "docs/awx/${playbook}.yml: syntax ok (ansible-core $(ansible --version | head -n 1 | grep -o '[0-9][0-9.]*' | head -n 1))"
+done
+# ansible-lint (production profile) on the AWX playbook, with the compat toolchain's awx.awx on the path.
+awx_collections="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+[ -d "${awx_collections}/ansible_collections/awx/awx" ] || kg_die "the compat toolchain has no awx.awx"
+# Its own configuration: the project's excludes this playbook from the main lint stage, which has no awx.awx.
+printf -- '---\nprofile: production\noffline: true\n' >"${work}/awx-lint.yml"
+(cd "${KG_ROOT}" && ANSIBLE_HOME="${work}/ansible-lint-home" ANSIBLE_COLLECTIONS_PATH="${installed}:${awx_collections}" \
+    PATH="${KG_ROOT}/.venv/packaging/bin:${PATH}" ansible-lint -c "${work}/awx-lint.yml" --nocolor docs/awx/awx_setup.yml) \
+    || kg_die "ansible-lint refused docs/awx/awx_setup.yml"
+echo "packaging: all checks passed"
