@@ -5,7 +5,7 @@
 # Prints a table and writes docs/benchmark.md (or KG_BENCHMARK_OUTPUT). No
 # timing assertions: it fails only if a job fails.
 #
-#   bash tests/benchmark/run.sh [--reps N] [--hook-sizes 1,100,1000,10000] [--app-sizes 1,100,1000]
+#   bash tests/benchmark/run.sh [--reps N] [--hook-sizes 1,100,1000,10000] [--app-sizes 1,1000]
 #                               [--latency-ms 10] [--output FILE]
 set -euo pipefail
 
