@@ -15,6 +15,7 @@ options:
       - Base URL of GitLab, for example V(https://gitlab.example.com), without C(/api/v4).
       - It must be an C(http://) or C(https://) URL with a valid host name and port, without whitespace, control
         characters or user-info (C(user:password@)); it is checked before any request is sent.
+      - Redirects are not followed (the token would go with them); use GitLab's external URL, often the C(https://) one.
       - If not set, the value of the E(GITLAB_URL) environment variable is used.
     type: str
     required: true

@@ -44,7 +44,7 @@ class GitlabApiError(Exception):
 
     Attributes: method, path (API path below /api/v4), status (None when no HTTP answer came back),
     gitlab_message (GitLab's own error text, if any) and kind, one of:
-    'connection', 'tls', 'transport' (an answer cut off or undecodable), 'invalid_request' (the request could not
+    'connection', 'tls', 'transport' (an answer cut off or undecodable), 'redirect', 'invalid_request' (the request could not
     be built), 'unauthorized', 'forbidden', 'not_found' (the resource is not there), 'route_not_found' (the
     endpoint does not exist on this GitLab), 'method_not_allowed', 'rate_limited', 'server', 'client',
     'invalid_response'.
@@ -261,6 +261,12 @@ class GitlabClient(object):
         text = gitlab_error_text(response)
         said = (' GitLab said: %s%s' % (text, '' if text.endswith(('.', '!', '?')) else '.')) if text else ''
         where = '%s %s' % (method, path)
+        if 300 <= status < 400:
+            location = response.headers.get('Location') or 'nowhere'
+            return self._error(
+                'GitLab redirected %s (HTTP %s) to %s; requests are not sent on to another address, because the token '
+                'would go with them. Set api_url to GitLab\'s external URL (often the https:// one).'
+                % (where, status, location), method, path, status, None, 'redirect')
         if status == 401:
             return self._error(
                 'GitLab rejected the token (401 on %s): it is unknown, expired or revoked.%s '
@@ -370,8 +376,11 @@ class GitlabClient(object):
             response = exc = None
             self._count()
             try:
-                response = self.session.request(method, url, params=params, json=data, timeout=self.timeout)
-                if response.status_code < 400:
+                # No redirects: requests would carry PRIVATE-TOKEN to whatever host a redirect names, and turn a
+                # redirected POST into a GET.
+                response = self.session.request(method, url, params=params, json=data, timeout=self.timeout,
+                                                allow_redirects=False)
+                if response.status_code < 300:
                     response.gitlab_body = self._decode(method, path, response)
             except (OSError, ValueError, UnicodeError, _CutBody) as error:  # RequestException is an OSError
                 exc = error
@@ -420,7 +429,7 @@ class GitlabClient(object):
             response = self._exchange(method, path, params=params, data=data)
         except GitlabApiError:
             raise
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise self._http_error(method, path, response)
         body = response.gitlab_body
         if method in ('POST', 'PUT') and body is not None and not isinstance(body, dict):
@@ -445,7 +454,7 @@ class GitlabClient(object):
         True. A 404 on the first try raises (kind 'not_found'): someone else removed it.
         """
         response = self._exchange('DELETE', path)
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             error = self._http_error('DELETE', path, response)
             if error.resource_not_found and response.gitlab_attempts > 1:
                 return True
@@ -456,7 +465,7 @@ class GitlabClient(object):
 
     def _page(self, path, query):
         response = self._exchange('GET', path, params=query)
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise self._http_error('GET', path, response)
         page = response.gitlab_body
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):

@@ -199,7 +199,14 @@ application:
 listing_supported:
   description:
     - Whether this GitLab can list (and delete) applications. When V(false), RV(application) holds only what is known.
-  returned: success
+  returned: success, and when the task failed with RV(unsupported=true)
+  type: bool
+  sample: true
+unsupported:
+  description:
+    - V(true) when the task failed because this GitLab cannot do what was asked (list, delete or re-create
+      applications, or renew a secret); RV(listing_supported) then says whether it can list applications.
+  returned: failure, when GitLab lacks the endpoint
   type: bool
   sample: true
 secret:
@@ -372,9 +379,11 @@ class OAuthApp(object):
                                   'Use recreate=on_change with a changed property to get a new secret.')
         return dict(app, **dict((k, v) for k, v in renewed.items() if v is not None)), renewed.get('secret')
 
-    def fail_unsupported(self, what, since, todo):
+    def fail_unsupported(self, what, since, todo, listing_supported=True):
+        # unsupported=True lets a playbook tell "GitLab cannot do this" from other failures without parsing msg.
         self.module.fail_json(msg='GitLab %s cannot %s through its API (that needs GitLab %s or later). %s'
-                              % (self.client.version(), what, since, todo), changed=False)
+                              % (self.client.version(), what, since, todo), changed=False, unsupported=True,
+                              listing_supported=listing_supported)
 
     # -- states --------------------------------------------------------------------------
 
@@ -422,7 +431,8 @@ class OAuthApp(object):
         if self.params['recreate'] == 'on_change':
             self.fail_unsupported('list or delete applications (GET and DELETE %s)' % APPS_PATH, LIST_SINCE,
                                   'So it cannot compare the application with application_id %s nor re-create it: '
-                                  'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE))
+                                  'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE),
+                                  listing_supported=False)
         # Trusted as given: nothing about the application can be read back, so nothing is compared.
         return False, dict(id=None, application_id=application_id, application_name=None, callback_url=None,
                            confidential=None), None
@@ -433,11 +443,11 @@ class OAuthApp(object):
         if named is None:
             if state == 'absent':
                 self.fail_unsupported('delete OAuth applications (DELETE %s/:id)' % APPS_PATH, LIST_SINCE,
-                                      'Delete %r in %s.' % (self.name, ADMIN_PAGE))
+                                      'Delete %r in %s.' % (self.name, ADMIN_PAGE), listing_supported=False)
             if self.params['renew_secret'] and self.params['application_id']:
                 self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
                                       RENEW_SINCE, 'Delete the application in %s and run again without '
-                                      'application_id to create a new one.' % ADMIN_PAGE)
+                                      'application_id to create a new one.' % ADMIN_PAGE, listing_supported=False)
             changed, after, secret = self.present_without_list()
             before = dict(application_id=self.params['application_id']) if self.params['application_id'] else {}
             diff_after = dict(before) if not changed else dict(after, secret=None)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Integration tests: starts the two lab GitLab profiles (legacy = 11.0,
-# modern = 17.5), writes tests/integration/integration_config.yml in the
+# Integration tests: starts the lab GitLab profiles (legacy = 11.0, with the
+# Koding settings and create-only applications; transition = 11.11, list and
+# delete but no Koding settings; modern = 17.5), writes tests/integration/integration_config.yml in the
 # collection copy (ansible-test does not pass environment variables to the
 # targets, but hands this file to them), and runs ansible-test integration.
 #
@@ -21,6 +22,7 @@ if [ -z "${KG_TREE:-}" ] || [ ! -d "${KG_TREE}" ]; then
 fi
 
 kg_gitlab_lab_start legacy legacy
+kg_gitlab_lab_start transition transition
 kg_gitlab_lab_start modern modern
 
 config="${KG_TREE}/tests/integration/integration_config.yml"
@@ -29,8 +31,11 @@ config="${KG_TREE}/tests/integration/integration_config.yml"
     cat >"${config}" <<CONFIG
 ---
 # Written by tests/integration/run.sh for one run; lab values only.
+# The profiles every target runs against, oldest first.
+gitlab_lab_profiles: legacy transition modern
 gitlab_lab_urls:
   legacy: ${KG_GITLAB_LEGACY_URL}
+  transition: ${KG_GITLAB_TRANSITION_URL}
   modern: ${KG_GITLAB_MODERN_URL}
 gitlab_lab_admin_token: ${KG_LAB_ADMIN_TOKEN}
 gitlab_lab_user_token: glpat-lab-user-5e8d1c3b7a2f

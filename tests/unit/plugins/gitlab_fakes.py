@@ -45,7 +45,9 @@ class FakeSession(object):
         self.calls = []
         self.closed = False
 
-    def request(self, method, url, params=None, json=None, timeout=None):  # pylint: disable=redefined-outer-name
+    def request(self, method, url, params=None, json=None, timeout=None,  # pylint: disable=redefined-outer-name
+                allow_redirects=True):
+        assert not allow_redirects, 'redirects must not be followed (the token would go with them)'
         assert url.startswith(BASE), url
         path = url[len(BASE):]
         self.calls.append(dict(method=method, path=path, params=dict(params or {}), data=json, timeout=timeout))

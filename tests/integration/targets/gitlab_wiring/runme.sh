@@ -59,6 +59,22 @@ sys.exit(1 if problems else 0)
 PYTHON
 }
 
+# expect_warning PROFILE NAME APPS: on a GitLab that cannot delete applications
+# (APPS > 1), the run must name the application to remove by hand; otherwise
+# it must not.
+expect_warning() {
+    local found=0
+    grep -q 'is still there: remove it by hand' "${WORK}/$1-$2.log" && found=1
+    if [ "$3" -gt 1 ] && [ "${found}" -eq 0 ]; then
+        echo "=== gitlab_wiring ($1): $2 did not say which application to remove by hand"
+        exit 1
+    fi
+    if [ "$3" -eq 1 ] && [ "${found}" -eq 1 ]; then
+        echo "=== gitlab_wiring ($1): $2 asked to remove an application by hand"
+        exit 1
+    fi
+}
+
 # changed PROFILE NAME: the changed= count of the run's PLAY RECAP.
 changed() {
     awk '/^PLAY RECAP/ { recap = 1; next } recap && /changed=/ { split($0, parts, "changed="); split(parts[2], n, " "); sum += n[1] }
@@ -79,7 +95,9 @@ expect_changed() {
     echo "=== gitlab_wiring ($1): $2 changed=${count}"
 }
 
-for profile in legacy modern; do
+# shellcheck source=../setup_gitlab_lab/run_profiles.sh
+source ../setup_gitlab_lab/run_profiles.sh
+for profile in $(lab_profiles); do
     rm -rf "${WORK:?}/${profile}"
     mkdir -p "${WORK}/${profile}"
     cred="${WORK}/${profile}/private/credentials.json"
@@ -113,7 +131,11 @@ for profile in legacy modern; do
     playbook "${profile}" recover wire.yml --diff
     expect_changed "${profile}" recover some
     private "${profile}" recover
-    playbook "${profile}" recover-state lab.yml -e gitlab_wiring_test_step=state
+    # GitLab 11.0 can neither renew nor delete: a new application is made and
+    # the old one stays (the role says so); later GitLab keeps one.
+    if [ "${profile}" = legacy ]; then apps=2; else apps=1; fi
+    expect_warning "${profile}" recover "${apps}"
+    playbook "${profile}" recover-state lab.yml -e gitlab_wiring_test_step=state -e gitlab_wiring_test_apps_expected="${apps}"
     cat "${cred}" >>"${secrets}"
     if cmp -s "${cred}" "${WORK}/${profile}/credentials.lost.json"; then
         echo "=== gitlab_wiring (${profile}): the recovered credentials equal the lost ones"
@@ -127,7 +149,10 @@ for profile in legacy modern; do
     playbook "${profile}" moved wire.yml --diff -e gitlab_wiring_test_port=8091
     expect_changed "${profile}" moved some
     private "${profile}" moved
-    playbook "${profile}" moved-state lab.yml -e gitlab_wiring_test_step=state -e gitlab_wiring_test_port=8091
+    if [ "${profile}" = legacy ]; then apps=3; else apps=1; fi
+    expect_warning "${profile}" moved "${apps}"
+    playbook "${profile}" moved-state lab.yml -e gitlab_wiring_test_step=state -e gitlab_wiring_test_port=8091 \
+        -e gitlab_wiring_test_apps_expected="${apps}"
     cat "${cred}" >>"${secrets}"
     playbook "${profile}" after-move wire.yml --diff -e gitlab_wiring_test_port=8091
     expect_changed "${profile}" after-move none

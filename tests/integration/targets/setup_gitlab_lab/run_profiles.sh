@@ -1,8 +1,14 @@
 # shellcheck shell=bash
 # Sourced by the runme.sh of the module targets (cwd: the target's directory).
 #
+# lab_profiles prints the lab GitLab profiles tests/integration/run.sh started
+# (legacy transition modern), from integration_config.yml.
+lab_profiles() {
+    sed -n 's/^gitlab_lab_profiles: *//p' ../../integration_config.yml
+}
+
 # run_profiles [ansible-playbook options...] runs the target's runme.yml once
-# against each lab GitLab profile (legacy, then modern) with -vvv, keeping the
+# against each lab GitLab profile (legacy, transition, modern) with -vvv, keeping the
 # output, and fails if any secret the playbook used or received shows up in it.
 # The playbook writes those secrets, one per line, to a 0600 file.
 
@@ -10,7 +16,7 @@ run_profiles() {
     local target profile log secrets status
     target="$(basename "${PWD}")"
     mkdir -p "${OUTPUT_DIR}"
-    for profile in legacy modern; do
+    for profile in $(lab_profiles); do
         log="${OUTPUT_DIR}/${target}-${profile}.log"
         secrets="${OUTPUT_DIR}/${target}-${profile}.secrets"
         (umask 077 && : >"${secrets}")

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from unittest import mock
 
@@ -405,15 +404,21 @@ class PagedSession(ScriptedSession):
         self.lock = threading.Lock()
         self.in_flight = 0
         self.most_in_flight = 0
+        self.overlapped = threading.Event()
         super(PagedSession, self).__init__([])
         self.handler = self.serve
 
     def serve(self, method, path, params, data, headers):
+        page = int(params.get('page', 1))
         with self.lock:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        time.sleep(0.01)
-        page = int(params.get('page', 1))
+            if self.in_flight > 1:
+                self.overlapped.set()
+        if page > 1 and self.totals and self.pages > 2:
+            # Hold a later page until another request overlaps it (or a generous while passes): shows concurrency
+            # without depending on how fast threads get scheduled.
+            self.overlapped.wait(2)
         items = [{'id': (page - 1) * self.per_page + index} for index in range(self.per_page)]
         answer_headers = {}
         if page < self.pages:
@@ -469,3 +474,14 @@ def test_odd_json_shapes_are_clear_failures(method, body):
         else:
             client.request(method, '/hooks', data={})
     assert caught.value.kind == 'invalid_response' and '%s /hooks' % method in str(caught.value)
+
+
+@pytest.mark.parametrize('method', ['GET', 'POST'])
+def test_a_redirect_is_not_followed_and_explained(method):
+    client, session, dummy = client_with([make_response(301, text='', headers={
+        'Location': 'https://root:pa55word@gitlab.elsewhere/api/v4/hooks'})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.request(method, '/hooks')
+    message = str(caught.value)
+    assert 'redirected %s /hooks' % method in message and 'api_url' in message and 'pa55word' not in message
+    assert caught.value.kind == 'redirect' and len(session.calls) == 1

@@ -130,6 +130,7 @@ def test_renew_secret_fails_naming_versions_where_gitlab_cannot():
     gitlab.add_app('Koding', CALLBACK)
     result, dummy = run(gitlab, dict(APP, renew_secret=True), expect_fail=True)
     assert '13.12.15' in result['msg'] and '16.11' in result['msg']
+    assert result['unsupported'] is True and result['listing_supported'] is True
     result, session = run(gitlab, dict(APP, renew_secret=True), check_mode=True, expect_fail=True)
     assert '16.11' in result['msg'] and session.writes() == []
 
@@ -251,6 +252,7 @@ def test_legacy_fails_clearly_where_gitlab_cannot(args, words, check_mode):
     for word in words:
         assert word in result['msg']
     assert '11.0.6' in result['msg'] and session.writes() == []
+    assert result['unsupported'] is True and result['listing_supported'] is False
 
 
 # -- overlapping runs ---------------------------------------------------------------------------------------
