@@ -1,6 +1,7 @@
 # Reads, in one pass and without writing anything, what the koding role needs to know about the
 # Docker host: the checkout's commit, the SHA-1 of the files the role manages, the stamps of its
-# build and Mongo seed, the upstream files it edits, the bundled Mongo volume and Docker's data directory. Prints one JSON object.
+# build and Mongo seed, the upstream files it edits, the project's containers, the bundled Mongo
+# volume and Docker's data directory. Prints one JSON object.
 # Run by the role as `python -c`, with a JSON spec as the only argument.
 import hashlib
 import json
@@ -10,7 +11,7 @@ import sys
 
 spec = json.loads(sys.argv[1])
 result = {"base_dir_mode": None, "overlay_dir": False, "head": None, "files": {}, "stamps": {}, "sources": {},
-          "mongo_volume": None, "docker_root": None}
+          "mongo_volume": None, "docker_root": None, "containers": None}
 
 try:
     result["base_dir_mode"] = "%04o" % (os.stat(spec["base_dir"]).st_mode & 0o7777)
@@ -54,6 +55,16 @@ def docker(*args):
         return None
     return answer.stdout.strip() if answer.returncode == 0 else None
 
+
+if result["files"].get("compose.yml"):
+    listing = docker("compose", "--project-name", spec["project"], "--project-directory", spec["base_dir"],
+                     "ps", "--all", "--format", "json")
+    if listing is not None:
+        # One JSON object per line (Compose 2.21+), or one JSON list (before).
+        text = listing.strip()
+        rows = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line]
+        result["containers"] = [{key: row.get(key) for key in ("Service", "State", "Health", "Name", "Publishers")}
+                                for row in rows]
 
 if spec.get("mongo_volume"):
     result["mongo_volume"] = docker("volume", "inspect", "--format", "{{.CreatedAt}}", spec["mongo_volume"])

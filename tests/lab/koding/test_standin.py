@@ -522,3 +522,26 @@ def test_team_create_codes(koding):
     assert status == 403 and answer['status'] == 403 and answer['suggested'] == 'acme1'
     status, body, _headers = create_team(koding, 'other', 'carol', companyName='')
     assert (status, body) == (400, 'Company name can not be empty.')
+
+
+# Sign-in URL (oauth_url.coffee, OAuth.getUrl) --------------------------------------------------------
+
+def test_oauth_url_for_gitlab(standin):
+    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=gitlab.lab.test', '--gitlabPort=8443',
+                           env={'KONFIG_GITLAB_APPLICATIONID': '"app-id-1"'})
+    assert koding.get('/OAuth/url')[:2] == (400, '{"message": "provider is required"}')
+    status, body, headers = koding.get('/OAuth/url?provider=gitlab')
+    assert status == 200 and headers['Content-Type'].startswith('text/html')
+    redirect_uri = 'http://gitlab.%s/-/oauth/gitlab/callback' % HOST
+    assert body == ('http://gitlab.lab.test:8443/oauth/authorize?client_id=app-id-1&redirect_uri=%s&response_type=code'
+                    % redirect_uri)
+    # ?host= replaces the configured host; returnUrl goes onto the redirect URI as it is (oauth.coffee:41-42).
+    status, body, _headers = koding.get('/Team/OAuth/url?provider=gitlab&host=gitlab.example.org&returnUrl=/IDE')
+    assert (status, body) == (200, 'http://gitlab.example.org:8443/oauth/authorize?client_id=app-id-1&redirect_uri=%s'
+                                   '?returnUrl=/IDE&response_type=code' % redirect_uri)
+    write_checkout_file(standin, 'workers/social/lib/social/models/oauth.coffee', "        protocol = 'https://'\n")
+    assert koding.get('/OAuth/url?provider=gitlab')[1].startswith('https://gitlab.lab.test:8443/oauth/authorize?')
+
+
+def test_oauth_url_needs_a_session(no_session_koding):
+    assert no_session_koding.get('/OAuth/url?provider=gitlab')[:2] == (500, '{"message": "clientId is not set"}')

@@ -73,6 +73,9 @@ def parse_event(event):
 RESERVED_SLUGS_FILE = 'workers/social/lib/social/models/user/reservedteamdomains.coffee'
 SETSESSION_FILE = 'servers/lib/server/setsession.coffee'
 CALLBACK_FILE = 'servers/lib/server/gitlab_callback.coffee'
+OAUTH_MODEL_FILE = 'workers/social/lib/social/models/oauth.coffee'
+# index.coffee:129 app.get '/:name?/OAuth/url'
+OAUTH_URL = re.compile(r'^(/[^/]+)?/OAuth/url$')
 # validators.coffee:9-17
 TEAM_DOMAIN = re.compile(r'^[a-z0-9]+([-][a-z0-9]+)*$')
 
@@ -457,7 +460,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # pylint: disable=invalid-name
         url = urllib.parse.urlsplit(self.path)
         path, query = url.path, dict(urllib.parse.parse_qsl(url.query))
-        extra, _client_id = self.session_cookies()
+        extra, client_id = self.session_cookies()
         try:
             if path == '/healthcheck':
                 self.send(200, headers=extra)
@@ -479,6 +482,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send(404, 'no group found', headers=extra)
             elif path == '/-/oauth/gitlab/callback':
                 self.gitlab_callback(query, extra)
+            elif OAUTH_URL.match(path):
+                self.oauth_url(query, extra, client_id)
             elif path == '/':
                 self.send(200, 'Koding lab stand-in\n', headers=extra)
             else:
@@ -645,6 +650,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         log('gitlab hook: user %s removed' % username)
         self.send(200, {'data': [None, None, None]})
+
+    def oauth_url(self, query, cookies, client_id):
+        """GET /:name?/OAuth/url: oauth_url.coffee:7-25 and OAuth.getUrl for GitLab
+        (workers/social/lib/social/models/oauth.coffee:34-45, 92-110; the context group is koding, so the
+        redirect URI is left alone). The scheme is the checkout's oauth.coffee's (the role edits it for HTTPS)."""
+        if not client_id:
+            self.send(500, {'message': 'clientId is not set'}, headers=cookies)
+            return
+        provider = query.get('provider')
+        if not provider:
+            self.send(400, {'message': 'provider is required'}, headers=cookies)
+            return
+        if provider != 'gitlab':
+            self.send(501, 'the lab stand-in serves the gitlab provider only', headers=cookies)
+            return
+        gitlab = self.konfig['gitlab']
+        protocol = re.search(r"protocol = '([a-z]+://)'", checkout_file(OAUTH_MODEL_FILE) or '')
+        host = query['host'] if 'host' in query else ('gitlab.com' if gitlab.get('host') is None else gitlab['host'])
+        port = ':%s' % gitlab['port'] if gitlab.get('port') not in (None, '', 0, False) else ''
+        redirect_uri = gitlab.get('redirectUri')
+        if query.get('returnUrl'):
+            redirect_uri = '%s?returnUrl=%s' % (redirect_uri, query['returnUrl'])
+        url = '%s%s%s/oauth/authorize?client_id=%s&redirect_uri=%s&response_type=code' % (
+            protocol.group(1) if protocol else 'http://', host, port, js_string(gitlab.get('applicationId', UNDEFINED)),
+            js_string(redirect_uri if redirect_uri is not None else UNDEFINED))
+        self.send(200, url, content_type='text/html; charset=utf-8', headers=cookies)
 
     def gitlab_request(self, flavour, path, method, data, extra_headers=None):
         """request(options) of gitlab_callback.coffee: getUrlFor (:10-11), headers (:6-8), json (:57, :72)."""

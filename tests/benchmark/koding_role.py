@@ -1,0 +1,251 @@
+"""Benchmark of the koding role and of playbooks/site.yml on the lab, against the collection before
+"build once, start many". Prints a table and writes it as Markdown. No timing assertions.
+
+Run by tests/benchmark/koding_role.sh, which builds the lab, starts a lab GitLab and sets GITLAB_URL
+and GITLAB_API_TOKEN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.environ['KG_ROOT']
+TREE = os.environ['KG_TREE']
+LAB_VARS = os.path.join(ROOT, '.lab', 'koding', 'lab-vars.yml')
+WORK = os.path.join(ROOT, '.lab', 'benchmark-koding')
+ROLE_PORT = 18190
+SITE_PORT = 18191
+# The commit that made the backend's command start-only; the benchmark's "before" is its parent.
+START_ONLY_MARKER = '^      - build$'
+
+
+def log(message):
+    print('koding-benchmark: %s' % message, file=sys.stderr, flush=True)
+
+
+def old_ref():
+    """The last commit whose compose template still ran `bootstrap-container build`."""
+    changed = subprocess.run(['git', '-C', ROOT, 'log', '-n1', '--format=%H', '-G', START_ONLY_MARKER, '--',
+                              'roles/koding/templates/compose.yml.j2'], capture_output=True, text=True, check=True)
+    commit = changed.stdout.strip()
+    with_build = subprocess.run(['git', '-C', ROOT, 'show', '%s:roles/koding/templates/compose.yml.j2' % commit],
+                                capture_output=True, text=True, check=True).stdout
+    return commit if re.search(START_ONLY_MARKER, with_build, re.MULTILINE) else commit + '^'
+
+
+def old_tree(ref):
+    """The collection at REF, in a collections path of its own; returns the collections path."""
+    base = tempfile.mkdtemp(prefix='koding-bench-old-')
+    tree = os.path.join(base, 'ansible_collections', 'koding', 'gitlab')
+    os.makedirs(tree)
+    archive = subprocess.run(['git', '-C', ROOT, 'archive', '--format=tar', ref], capture_output=True, check=True)
+    with tempfile.TemporaryFile() as handle:
+        handle.write(archive.stdout)
+        handle.seek(0)
+        with tarfile.open(fileobj=handle) as tar:
+            tar.extractall(tree, filter='data')
+    return base
+
+
+def compose_down(project):
+    subprocess.run(['docker', 'compose', '--project-name', project, 'down', '--volumes', '--remove-orphans'],
+                   capture_output=True, check=False)
+
+
+def wait_for(url, timeout=600):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except Exception:  # not up yet  # pylint: disable=broad-except
+            pass
+        time.sleep(0.2)
+    raise RuntimeError('%s did not answer within %d s' % (url, timeout))
+
+
+def playbook(collections, args, name):
+    """Runs ansible-playbook; returns (seconds, tasks run, recap counts)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1',
+               ANSIBLE_RETRY_FILES_ENABLED='0')
+    logfile = os.path.join(WORK, name + '.log')
+    started = time.monotonic()
+    with open(logfile, 'w', encoding='utf-8') as output:
+        status = subprocess.run(['ansible-playbook'] + args, stdout=output, stderr=subprocess.STDOUT, env=env,
+                                check=False).returncode
+    elapsed = time.monotonic() - started
+    with open(logfile, encoding='utf-8') as output:
+        text = output.read()
+    if status != 0:
+        print(text[-4000:], file=sys.stderr)
+        raise RuntimeError('%s failed (exit %d); log: %s' % (name, status, logfile))
+    tasks = len(re.findall(r'^TASK \[', text, re.MULTILINE))
+    recap = {key: int(value) for key, value in re.findall(r'(ok|changed|skipped)=(\d+)', text.split('PLAY RECAP')[-1])}
+    return elapsed, tasks, recap
+
+
+def bench_role(label, collections, reps):
+    project = 'koding-bench-role'
+    base_dir = os.path.join(WORK, 'role-stack')
+    compose_down(project)
+    shutil.rmtree(base_dir, ignore_errors=True)
+    args = [os.path.join(ROOT, 'tests', 'benchmark', 'koding_role.yml'), '-i', 'localhost,',
+            '-e', 'bench_lab_vars_file=%s' % LAB_VARS,
+            '-e', json.dumps({'koding_base_dir': base_dir, 'koding_project_name': project,
+                              'koding_public_port': ROLE_PORT})]
+    url = 'http://127.0.0.1:%d/-/version' % ROLE_PORT
+    try:
+        fresh = playbook(collections, args, 'role-%s-fresh' % label)[0]
+        noops = [playbook(collections, args, 'role-%s-noop-%d' % (label, rep))[0] for rep in range(reps)]
+        restarts = []
+        for attempt in range(reps):  # pylint: disable=unused-variable
+            started = time.monotonic()
+            subprocess.run(['docker', 'compose', '--project-name', project, 'restart', 'backend'],
+                           capture_output=True, check=True)
+            wait_for(url)
+            restarts.append(time.monotonic() - started)
+    finally:
+        compose_down(project)
+        shutil.rmtree(base_dir, ignore_errors=True)
+    return fresh, statistics.median(noops), statistics.median(restarts)
+
+
+def bench_site(label, collections, reps, password):
+    project = 'koding-bench-site'
+    site_dir = os.path.join(WORK, 'site-' + label)
+    compose_down(project)
+    shutil.rmtree(site_dir, ignore_errors=True)
+    os.makedirs(site_dir, mode=0o700)
+    tree = os.path.join(collections, 'ansible_collections', 'koding', 'gitlab')
+    args = [os.path.join(tree, 'playbooks', 'site.yml'),
+            '-i', os.path.join(tree, 'playbooks', 'inventories', 'lab', 'hosts.yml'),
+            '-e', '@' + LAB_VARS,
+            '-e', json.dumps({'koding_base_dir': os.path.join(site_dir, 'stack'), 'koding_project_name': project,
+                              'gitlab_wiring_koding_port': SITE_PORT,
+                              'gitlab_wiring_credentials_path': os.path.join(site_dir, 'gitlab-wiring.json')})]
+    os.environ['KODING_TEAM_ADMIN_PASSWORD'] = password
+    try:
+        first = playbook(collections, args, 'site-%s-first' % label)
+        runs = [playbook(collections, args, 'site-%s-noop-%d' % (label, rep)) for rep in range(reps)]
+    finally:
+        compose_down(project)
+    for recap in (run[2] for run in runs):
+        if recap.get('changed'):
+            raise RuntimeError('the %s no-op site run changed %d things' % (label, recap['changed']))
+    del first
+    return statistics.median(run[0] for run in runs), runs[-1][1], runs[-1][2]
+
+
+def attempt(may_fail, function, *args):
+    """The figures of FUNCTION; for the old collection, a failure is a result too (it is printed as such)."""
+    try:
+        return function(*args)
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        if not may_fail:
+            raise
+        log('the old collection failed: %s' % error)
+        return ('failed',) * 3
+
+
+def seconds_text(value):
+    return '%.1f' % value if isinstance(value, float) else str(value)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--old-ref', help='the "before" commit (default: the last one with the build command)')
+    parser.add_argument('--reps', type=int, default=3)
+    parser.add_argument('--output', required=True)
+    options = parser.parse_args()
+
+    os.makedirs(WORK, mode=0o700, exist_ok=True)
+    ref = options.old_ref or old_ref()
+    short = subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short', ref], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    old = old_tree(ref)
+    new = os.path.dirname(os.path.dirname(os.path.dirname(TREE)))
+    password = secrets.token_urlsafe(18)
+    variants = [('before (%s, `bootstrap-container build`)' % short, 'old', old),
+                ('now (build once, start many)', 'new', new)]
+    role_rows, site_rows = [], []
+    try:
+        for title, label, collections in variants:
+            log('koding role, %s' % title)
+            role_rows.append((title,) + attempt(label == 'old', bench_role, label, collections, options.reps))
+        for title, label, collections in variants:
+            log('playbooks/site.yml, %s' % title)
+            site_rows.append((title,) + attempt(label == 'old', bench_site, label, collections, options.reps, password))
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+    version = subprocess.run(['ansible-playbook', '--version'], capture_output=True, text=True,
+                             check=False).stdout.splitlines()[0]
+    lines = [
+        '# Benchmark: deploying Koding with the koding role, and the no-op run of the main playbook',
+        '',
+        'Side by side on the lab (the Koding stand-in on images built from Debian packages, the lab GitLab, the',
+        'controller playing the Koding host), in one run of `bash tests/benchmark/koding_role.sh`: the collection',
+        'before the backend stopped building on every start (commit %s, whose command was' % short,
+        '`bootstrap-container build`), and now. Produced with %s, Python %s, %d cores;' % (
+            version.strip(), platform.python_version(), os.cpu_count()),
+        'times depend on the machine. Medians of %d runs, except the first deployment.' % options.reps,
+        '',
+        '## The koding role',
+        '',
+        '| Collection | Nothing built to healthy (s) | No-op re-run (s) | Backend restart to healthy (s) |',
+        '| --- | ---: | ---: | ---: |',
+    ]
+    for title, fresh, noop, restart in role_rows:
+        lines.append('| %s | %s | %s | %s |' % (title, seconds_text(fresh), seconds_text(noop), seconds_text(restart)))
+    lines += [
+        '',
+        '## The no-op run of playbooks/site.yml',
+        '',
+        '| Collection | Wall time (s) | Tasks run | ok | skipped | changed |',
+        '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ]
+    for title, seconds, tasks, recap in site_rows:
+        counts = tuple(str(recap.get(key, '-')) for key in ('ok', 'skipped', 'changed'))
+        lines.append('| %s | %s | %s | %s | %s | %s |' % ((title, seconds_text(seconds), tasks) + counts))
+    if isinstance(site_rows[0][1], float) and isinstance(site_rows[1][1], float):
+        lines += ['', 'Ratio of the no-op site run, now to before: %.2f.' % (site_rows[1][1] / site_rows[0][1]), '']
+    text = '\n'.join(lines)
+    print(text)
+    with open(options.output, 'w', encoding='utf-8') as handle:
+        handle.write(text + NOTES)
+    log('wrote %s' % options.output)
+
+
+NOTES = '''
+How to read it:
+
+- **Nothing built to healthy** is a role run on a host with no checkout, no build and no containers, until
+  `/-/version` answers. On the real Koding the build (`npm install`, `go/build.sh`, the client build) takes
+  15 minutes or more and dominates it either way; the lab's stand-in has nothing to compile, so these figures show
+  the role's own overhead.
+- **Backend restart** is `docker compose restart backend` until `/-/version` answers again. Before, every start
+  ran the whole build again (and needed the npm registry); now a start only configures and starts, with the
+  lab's stand-in and with the real Koding alike.
+- **No-op site run** is what AWX users schedule: GitLab wired and Koding deployed, nothing to change. It is
+  shorter now because of fewer module executions, not fewer checks: one read-only look at the Docker host
+  replaces a stat per file, the docker_engine role skips its apt tasks when a probe shows Docker in place,
+  the hardware facts are gathered only before a build, and the role's task files are imported statically.
+'''
+
+
+if __name__ == '__main__':
+    main()
