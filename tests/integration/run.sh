@@ -25,6 +25,12 @@ kg_gitlab_lab_start legacy legacy
 kg_gitlab_lab_start transition transition
 kg_gitlab_lab_start modern modern
 
+# ---- AWS: moto_server on 127.0.0.1 for the provision_aws targets ----------
+# shellcheck source=../aws/moto.sh
+source "${KG_ROOT}/tests/aws/moto.sh"
+kg_moto_start
+# ---- end of AWS ------------------------------------------------------------
+
 config="${KG_TREE}/tests/integration/integration_config.yml"
 (
     umask 077
@@ -40,6 +46,8 @@ gitlab_lab_urls:
 gitlab_lab_admin_token: ${KG_LAB_ADMIN_TOKEN}
 gitlab_lab_user_token: glpat-lab-user-5e8d1c3b7a2f
 gitlab_lab_unknown_token: glpat-lab-unknown-0f1e2d3c4b5a
+# moto_server (tests/aws/moto.sh): the only AWS endpoint the tests use.
+aws_moto_url: ${KG_MOTO_URL}
 CONFIG
 )
 

@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: aws_instance_type_info
+short_description: Read the size of EC2 instance types and the zones that offer them
+version_added: 0.1.0
+description:
+  - Reads the vCPU count and memory of EC2 instance types (C(DescribeInstanceTypes)) and the availability zones of the
+    region that offer each of them (C(DescribeInstanceTypeOfferings)).
+  - The koding.gitlab.provision_aws role uses it to refuse a type that is too small for Koding, or not offered in the
+    chosen zone, before it creates anything.
+  - It works with every supported amazon.aws release (C(amazon.aws.ec2_instance_type_info) needs amazon.aws 11.1 or
+    later) and only reads.
+  - Credentials come from the options or, when they are not given, from boto3's usual chain (C(AWS_ACCESS_KEY_ID),
+    C(AWS_SECRET_ACCESS_KEY), C(AWS_SESSION_TOKEN), C(AWS_PROFILE), C(~/.aws/), instance roles).
+author:
+  - koding.gitlab maintainers (@koding-gitlab)
+extends_documentation_fragment:
+  - koding.gitlab.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads, and runs in check mode too.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  instance_types:
+    description:
+      - The instance types to read, for example V(c7i.xlarge).
+      - A type EC2 does not know is reported in RV(unknown), not as a failure.
+    type: list
+    elements: str
+    required: true
+  region:
+    description:
+      - The AWS region. Defaults to boto3's (C(AWS_REGION), C(AWS_DEFAULT_REGION), the profile).
+    type: str
+  endpoint_url:
+    description:
+      - URL of an EC2-compatible endpoint to use instead of AWS's, for example a local test server.
+    type: str
+  profile:
+    description:
+      - A profile of the AWS configuration files. Not used together with O(access_key).
+    type: str
+  access_key:
+    description:
+      - AWS access key id. Defaults to boto3's chain.
+    type: str
+  secret_key:
+    description:
+      - AWS secret access key, required with O(access_key).
+    type: str
+  session_token:
+    description:
+      - AWS session token of temporary credentials.
+    type: str
+requirements:
+  - boto3
+seealso:
+  - name: DescribeInstanceTypes
+    description: The EC2 API call read for the size of each type.
+    link: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html
+"""
+
+EXAMPLES = r"""
+- name: Read the size of the types Koding could run on
+  koding.gitlab.aws_instance_type_info:
+    instance_types:
+      - c7i.xlarge
+      - c3.xlarge
+    region: eu-west-1
+  register: types
+
+- name: Show the zones that offer c7i.xlarge
+  ansible.builtin.debug:
+    msg: "{{ (types.instance_types | selectattr('instance_type', 'equalto', 'c7i.xlarge') | first).availability_zones }}"
+"""
+
+RETURN = r"""
+instance_types:
+  description: One entry per known type, in the order asked for.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    instance_type:
+      description: The type's name.
+      type: str
+      sample: c7i.xlarge
+    vcpus:
+      description: The default number of vCPUs.
+      type: int
+      sample: 4
+    memory_mib:
+      description: Memory in MiB.
+      type: int
+      sample: 8192
+    current_generation:
+      description: Whether EC2 lists the type as a current generation.
+      type: bool
+      sample: true
+    architectures:
+      description: The processor architectures the type supports.
+      type: list
+      elements: str
+      sample: [x86_64]
+    availability_zones:
+      description: The zones of the region that offer the type, sorted.
+      type: list
+      elements: str
+      sample: [eu-west-1a, eu-west-1b, eu-west-1c]
+unknown:
+  description: The asked-for types EC2 does not know.
+  returned: success
+  type: list
+  elements: str
+  sample: [c9z.huge]
+region:
+  description: The region that was read.
+  returned: success
+  type: str
+  sample: eu-west-1
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    HAS_BOTO3 = False
+else:
+    HAS_BOTO3 = True
+
+# EC2 names the types it does not know in its error message.
+UNKNOWN_TYPES_RE = re.compile(r"\[([^\]]*)\]")
+
+
+def ec2_client(module):
+    params = module.params
+    session = boto3.session.Session(
+        profile_name=params["profile"],
+        aws_access_key_id=params["access_key"],
+        aws_secret_access_key=params["secret_key"],
+        aws_session_token=params["session_token"],
+        region_name=params["region"],
+    )
+    if not session.region_name:
+        module.fail_json(msg="No AWS region: set region, or AWS_REGION / AWS_DEFAULT_REGION.")
+    return session.client("ec2", endpoint_url=params["endpoint_url"])
+
+
+def describe_types(client, names):
+    """Returns ({name: description}, [unknown names]); EC2 fails the whole call on one unknown name."""
+    known = {}
+    unknown = []
+    remaining = list(names)
+    while remaining:
+        try:
+            paginator = client.get_paginator("describe_instance_types")
+            for page in paginator.paginate(InstanceTypes=remaining):
+                for item in page["InstanceTypes"]:
+                    known[item["InstanceType"]] = item
+            return known, unknown
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InvalidInstanceType":
+                raise
+            match = UNKNOWN_TYPES_RE.search(error.response["Error"].get("Message", ""))
+            named = [n.strip() for n in match.group(1).split(",")] if match else []
+            named = [n for n in named if n in remaining]
+            if not named:
+                # The message did not say which: all of them are unknown to us.
+                named = remaining
+            unknown.extend(named)
+            remaining = [n for n in remaining if n not in named]
+    return known, unknown
+
+
+def offered_zones(client, names):
+    zones = {}
+    paginator = client.get_paginator("describe_instance_type_offerings")
+    pages = paginator.paginate(
+        LocationType="availability-zone",
+        Filters=[{"Name": "instance-type", "Values": names}],
+    )
+    for page in pages:
+        for offering in page["InstanceTypeOfferings"]:
+            zones.setdefault(offering["InstanceType"], set()).add(offering["Location"])
+    return zones
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            instance_types=dict(type="list", elements="str", required=True),
+            region=dict(type="str"),
+            endpoint_url=dict(type="str"),
+            profile=dict(type="str"),
+            access_key=dict(type="str", no_log=True),
+            secret_key=dict(type="str", no_log=True),
+            session_token=dict(type="str", no_log=True),
+        ),
+        mutually_exclusive=[("profile", "access_key")],
+        required_together=[("access_key", "secret_key")],
+        supports_check_mode=True,
+    )
+    if not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"))
+
+    names = list(dict.fromkeys(module.params["instance_types"]))
+    if not names:
+        module.fail_json(msg="instance_types must name at least one instance type.")
+    client = ec2_client(module)
+    try:
+        known, unknown = describe_types(client, names)
+        zones = offered_zones(client, list(known)) if known else {}
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json(msg="Reading the instance types failed: %s" % error)
+
+    result = []
+    for name in names:
+        if name not in known:
+            continue
+        item = known[name]
+        result.append(dict(
+            instance_type=name,
+            vcpus=item.get("VCpuInfo", {}).get("DefaultVCpus", 0),
+            memory_mib=item.get("MemoryInfo", {}).get("SizeInMiB", 0),
+            current_generation=item.get("CurrentGeneration", False),
+            architectures=item.get("ProcessorInfo", {}).get("SupportedArchitectures", []),
+            availability_zones=sorted(zones.get(name, ())),
+        ))
+    module.exit_json(changed=False, instance_types=result, unknown=unknown, region=client.meta.region_name)
+
+
+if __name__ == "__main__":
+    main()
