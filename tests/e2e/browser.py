@@ -61,13 +61,15 @@ def gitlab_sign_in_url(browser, stack, log):
     """What Koding's GitLab button opens: GET /OAuth/url?provider=gitlab (servers/lib/server/oauth_url.coffee, with
     OAuth.getUrl, workers/social/lib/social/models/oauth.coffee:34-46). Where Koding does not serve it, the same URL
     is built from the values Koding was given."""
-    answer = browser.page.request.get(stack.team_url + "/OAuth/url?provider=gitlab")
-    if answer.status == 200 and answer.text().startswith("http"):
+    # Fetched from the page, as the client's button does (same origin, the page's cookies).
+    status, text = browser.page.evaluate(
+        "async () => { const answer = await fetch('/OAuth/url?provider=gitlab'); return [answer.status, await answer.text()]; }")
+    if status == 200 and text.startswith("http"):
         log("sign-in URL from Koding's /OAuth/url")
-        return answer.text().strip()
+        return text.strip()
     stored = stack.credentials()
     env = stack.koding_env()
-    log("Koding answered %d to /OAuth/url; the sign-in URL is built as OAuth.getUrl builds it" % answer.status)
+    log("Koding answered %d to /OAuth/url; the sign-in URL is built as OAuth.getUrl builds it" % status)
     return "%s/oauth/authorize?client_id=%s&redirect_uri=%s&response_type=code" % (
         stack.gitlab_container_url, env.get("KONFIG_GITLAB_APPLICATIONID") or stored["application_id"],
         quote(stored["application_redirect_uri"], safe=":/"))
