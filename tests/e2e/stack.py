@@ -105,7 +105,7 @@ class Stack:
 
     def sql(self, query, *params):
         """Rows of a query on the stand-in's store (the stack's PostgreSQL), values passed as psql variables."""
-        command = ["docker", "exec", self.container("postgres"), "psql", "-X", "-q", "-t", "-A", "-F", "\t", "-d", "social"]
+        command = ["docker", "exec", "-i", self.container("postgres"), "psql", "-X", "-q", "-t", "-A", "-F", "\t", "-d", "social"]
         for index, value in enumerate(params):
             command += ["-v", "p%d=%s" % (index, value)]
         done = subprocess.run(command, input=query, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
