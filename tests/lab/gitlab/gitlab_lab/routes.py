@@ -3,9 +3,9 @@
 import re
 
 from .params import not_found
-from .resources import applications, hooks, oauth, settings, users, version
+from .resources import applications, hooks, oauth, settings, users, version, web
 
-RESOURCES = (version, users, settings, applications, hooks, oauth)
+RESOURCES = (version, users, settings, applications, hooks, oauth, web)
 
 
 class RouteTable:

@@ -5,7 +5,7 @@ import threading
 import time
 
 from .params import digest, iso_ms
-from .tokens import PERSONAL_ACCESS_TOKENS
+from .tokens import PERSONAL_ACCESS_TOKENS, USER_PASSWORDS
 
 
 class LabState:
@@ -27,6 +27,10 @@ class LabState:
             2: self.new_user(2, "labuser", "Lab User", "labuser@example.com", False, now),
         }
         self.next_user_id = 3
+        for user in self.users.values():
+            user["password_digest"] = digest(USER_PASSWORDS[user["username"]])
+        # Browser sessions (the _gitlab_session cookie): token -> {"user_id": id or None, "return_to": path or None}.
+        self.web_sessions = {}
         self.pats = {token: {"user_id": user_id, "state": state} for token, (user_id, state) in PERSONAL_ACCESS_TOKENS.items()}
         catalogue = self.profile.settings_catalogue()
         self.settings_types = {name: kind for name, (kind, _default) in catalogue.items()}
@@ -52,8 +56,10 @@ class LabState:
         return {"id": user_id, "username": username, "name": name, "email": email, "is_admin": is_admin,
                 "state": "active", "created_at": now, "updated_at": now}
 
-    def add_user(self, username, name, email):
+    def add_user(self, username, name, email, password=None):
         user = self.new_user(self.next_user_id, username, name, email, False, time.time())
+        # A user made with reset_password or force_random_password has no password anyone knows.
+        user["password_digest"] = digest(password) if password else None
         self.next_user_id += 1
         self.users[user["id"]] = user
         return user

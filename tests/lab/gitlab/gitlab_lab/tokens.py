@@ -12,3 +12,10 @@ PERSONAL_ACCESS_TOKENS = {
     EXPIRED_TOKEN: (1, "expired"),
     REVOKED_TOKEN: (1, "revoked"),
 }
+
+# Passwords of the lab's seeded users, for the browser sign-in form (/users/sign_in).
+# root's is the one GitLab's own seeds gave the first administrator before 10.x.
+USER_PASSWORDS = {
+    "root": "5iveL!fe",
+    "labuser": "labuser-password",
+}

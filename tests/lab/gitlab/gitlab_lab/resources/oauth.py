@@ -1,11 +1,13 @@
 """GitLab's OAuth 2 provider (Doorkeeper): /oauth/authorize, /oauth/token, and the sign-in page it sends strangers to."""
 
 import base64
+import html
 import secrets
 import time
 from urllib.parse import urlencode
 
 from ..params import ApiError, digest
+from . import web
 from .auth import ACCESS_TOKEN_LIFETIME, signed_in_user
 
 GRANT_LIFETIME = 600
@@ -19,6 +21,7 @@ OAUTH_ERRORS = {
     "unsupported_response_type": "The authorization server does not support this response type.",
     "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",
     "invalid_scope": "The requested scope is invalid, unknown, or malformed.",
+    "access_denied": "The resource owner or authorization server denied the request.",
 }
 
 
@@ -35,16 +38,8 @@ def with_query(uri, pairs):
     return uri + ("&" if "?" in uri else "?") + urlencode([(key, value) for key, value in pairs if value is not None])
 
 
-def sign_in_page(ctx):
-    del ctx
-    return 200, "<!DOCTYPE html><html><head><title>Sign in · GitLab</title></head><body><h1>Sign in</h1></body></html>", {
-        "Content-Type": "text/html; charset=utf-8"}
-
-
-def authorize(ctx):
-    user = signed_in_user(ctx)
-    if user is None:
-        return redirect(ctx.base_url + "/users/sign_in")
+def pre_authorization(ctx):
+    """Doorkeeper's pre_auth checks, in its order: (app, redirect_uri, scopes, state), or a redirect/error to answer."""
     params = ctx.params
     app = next((app for app in ctx.state.applications.values() if app["uid"] == params.get("client_id")), None)
     if app is None:
@@ -54,16 +49,80 @@ def authorize(ctx):
         raise oauth_error(400, "invalid_redirect_uri")
     state = params.get("state")
     if params.get("response_type") != "code":
-        return redirect(with_query(redirect_uri, [("error", "unsupported_response_type"),
-                                                  ("error_description", OAUTH_ERRORS["unsupported_response_type"]), ("state", state)]))
+        return None, redirect(with_query(redirect_uri, [("error", "unsupported_response_type"),
+                                                        ("error_description", OAUTH_ERRORS["unsupported_response_type"]), ("state", state)]))
     scopes = str(params.get("scope") or "").split() or list(app["scopes"])
     if not set(scopes) <= set(app["scopes"]):
-        return redirect(with_query(redirect_uri, [("error", "invalid_scope"),
-                                                  ("error_description", OAUTH_ERRORS["invalid_scope"]), ("state", state)]))
+        return None, redirect(with_query(redirect_uri, [("error", "invalid_scope"),
+                                                        ("error_description", OAUTH_ERRORS["invalid_scope"]), ("state", state)]))
+    return (app, redirect_uri, scopes, state), None
+
+
+def grant_code(ctx, user, pre_auth):
+    app, redirect_uri, scopes, state = pre_auth
     code = secrets.token_hex(32)
     ctx.state.grants[code] = {"app_id": app["id"], "user_id": user["id"], "redirect_uri": redirect_uri, "scopes": scopes,
                               "expires_at": time.time() + GRANT_LIFETIME}
     return redirect(with_query(redirect_uri, [("code", code), ("state", state)]))
+
+
+def matching_token(state, app_id, user_id, scopes):
+    """Doorkeeper's matching_token?: the owner already holds a live token of this application covering these scopes."""
+    now = time.time()
+    return any(record["app_id"] == app_id and record["user_id"] == user_id and record["state"] == "active"
+               and now <= record["created_at"] + ACCESS_TOKEN_LIFETIME and set(scopes) <= set(record["scopes"])
+               for record in state.access_tokens.values())
+
+
+def authorize_page(app, pre_auth):
+    """Doorkeeper's authorizations/new as GitLab renders it: the application, its scopes, Authorize and Deny."""
+    _app, redirect_uri, scopes, state = pre_auth
+    hidden = "".join('<input type="hidden" name="%s" value="%s">' % (name, html.escape(value or ""))
+                     for name, value in (("client_id", app["uid"]), ("redirect_uri", redirect_uri), ("state", state),
+                                         ("response_type", "code"), ("scope", " ".join(scopes))))
+    scope_items = "".join("<li>%s</li>" % html.escape(scope) for scope in scopes)
+    body = ('<h1>Authorize %s to use your account?</h1>'
+            '<p>An application called <strong>%s</strong> is requesting access to your GitLab account.</p>'
+            '<p>This application will be able to:</p><ul class="scopes-list">%s</ul>'
+            '<form action="/oauth/authorize" method="post" style="display:inline">%s'
+            '<input type="submit" name="commit" value="Authorize" class="btn btn-success" data-testid="authorization-button"></form> '
+            '<form action="/oauth/authorize" method="post" style="display:inline"><input type="hidden" name="_method" value="delete">%s'
+            '<input type="submit" name="commit" value="Deny" class="btn btn-danger"></form>') % (
+                html.escape(app["name"]), html.escape(app["name"]), scope_items, hidden, hidden)
+    return web.page("Authorize %s" % app["name"], body)
+
+
+def authorize(ctx):
+    """GET /oauth/authorize. A browser signed in to GitLab sees the authorize page, unless it already holds a live token
+    for the application (then the code comes at once); a stranger is sent to sign in first and comes back here.
+    An API token (PRIVATE-TOKEN or Bearer) also signs in, and grants at once (the lab's shortcut for scripts)."""
+    user = web.session_user(ctx)
+    if user is None:
+        token_user = signed_in_user(ctx)
+        if token_user is None:
+            return web.require_sign_in(ctx, ctx.path + ("?" + ctx.query if ctx.query else ""))
+        pre_auth, answer = pre_authorization(ctx)
+        return answer or grant_code(ctx, token_user, pre_auth)
+    pre_auth, answer = pre_authorization(ctx)
+    if answer:
+        return answer
+    if matching_token(ctx.state, pre_auth[0]["id"], user["id"], pre_auth[2]):
+        return grant_code(ctx, user, pre_auth)
+    return authorize_page(pre_auth[0], pre_auth)
+
+
+def decide(ctx):
+    """POST /oauth/authorize (Authorize) and DELETE /oauth/authorize, or POST with _method=delete (Deny)."""
+    user = web.session_user(ctx)
+    if user is None:
+        return web.require_sign_in(ctx, "/")
+    pre_auth, answer = pre_authorization(ctx)
+    if answer:
+        return answer
+    if ctx.method == "DELETE" or str(ctx.params.get("_method") or "").lower() == "delete":
+        return redirect(with_query(pre_auth[1], [("error", "access_denied"),
+                                                 ("error_description", OAUTH_ERRORS["access_denied"]), ("state", pre_auth[3])]))
+    return grant_code(ctx, user, pre_auth)
 
 
 def client_application(ctx):
@@ -140,5 +199,6 @@ def token(ctx):
 ROUTES = [
     ("GET", r"/oauth/authorize", authorize, None, None),
     ("POST", r"/oauth/token", token, None, None),
-    ("GET", r"/users/sign_in", sign_in_page, None, None),
+    ("POST", r"/oauth/authorize", decide, None, None),
+    ("DELETE", r"/oauth/authorize", decide, None, None),
 ]

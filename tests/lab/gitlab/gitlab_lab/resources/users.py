@@ -74,7 +74,7 @@ def create_user(ctx):
             raise ApiError(409, {"message": "Email has already been taken"})
         if user["username"].lower() == values["username"].lower():
             raise ApiError(409, {"message": "Username has already been taken"})
-    user = ctx.state.add_user(values["username"], values["name"], values["email"])
+    user = ctx.state.add_user(values["username"], values["name"], values["email"], values.get("password"))
     ctx.deliveries = deliveries.prepare(ctx.profile, list(ctx.state.hooks.values()), user_event("user_create", user), ctx.base_url)
     return 201, user_json(ctx, user, True)
 

@@ -1,0 +1,212 @@
+"""End to end through the deployed stack: site.yml against the lab GitLab in a container, then a person signs in
+with GitLab in Chromium, GitLab's user events create and remove users in Koding's team, and both still work after
+the credentials file is lost and site.yml runs again. The tests run in this file's order, on one stack per profile.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+
+import pytest
+
+from .browser import sign_in_with_gitlab
+from .stack import ROOT, TEAM, wait_for
+
+# Set by the first tests, read by the later ones.
+SEEN = {}
+
+
+def summary_line(output):
+    found = re.findall(r'"msg": "(verify: \d+ passed, \d+ failed[^"]*)"', output)
+    return found[-1] if found else None
+
+
+def deploy(stack, label):
+    status, output = stack.playbook("site.yml", label)
+    assert status == 0, "site.yml failed (%s); see %s" % (label, stack.output)
+    return output
+
+
+def test_deploy(stack, log):
+    log("profile %s: GitLab at %s (containers: %s), Koding at %s"
+        % (stack.profile, stack.gitlab_url, stack.gitlab_container_url, stack.team_url))
+    deploy(stack, "site-first")
+    env = stack.koding_env()
+    # Koding reaches GitLab by its container name, the modules by 127.0.0.1.
+    assert "%s:%s" % (env["KONFIG_GITLAB_HOST"], env["KONFIG_GITLAB_PORT"]) == stack.gitlab_container_url.split("//")[1]
+    hooks = stack.gitlab("GET", "/hooks").json()
+    assert [hook["url"] for hook in hooks] == [stack.koding_url + "/-/api/gitlab"]
+    SEEN["hook_token"] = env["KONFIG_GITLAB_SYSTEMHOOKTOKEN"]
+    SEEN["application_secret"] = env["KONFIG_GITLAB_APPLICATIONSECRET"]
+
+
+def test_verify_passes(stack):
+    status, output = stack.playbook("verify.yml", "verify")
+    line = summary_line(output)
+    assert status == 0 and line and line.endswith(" 0 failed"), "verify: %s (see %s)" % (line, stack.output)
+
+
+def test_sign_in_with_gitlab_in_a_browser(stack, log):
+    client_id, shots = sign_in_with_gitlab(stack, "labuser", "labuser-password", "%s-sign-in" % stack.profile, log)
+    assert stack.session_of(client_id) == ("labuser", TEAM)
+    assert "labuser" in stack.team_members()
+    assert stack.koding_user("labuser")[2] == "2"  # linked to GitLab user 2
+    SEEN["screenshots"] = shots
+
+
+def test_user_create_and_destroy_hooks(stack):
+    stack.gitlab_control("DELETE", "deliveries")
+    user = stack.create_gitlab_user("hookuser-%s" % stack.profile, secrets.token_urlsafe(12))
+    delivered = wait_for(lambda: stack.deliveries("user_create"), "the user_create delivery")
+    assert [(item["url"], item["status"]) for item in delivered] == [(stack.koding_url + "/-/api/gitlab", 200)]
+    assert user["username"] in stack.team_members()
+    assert stack.koding_user(user["username"])[1] == user["email"]
+
+    assert stack.gitlab("DELETE", "/users/%d" % user["id"]).status_code == 204
+    delivered = wait_for(lambda: stack.deliveries("user_destroy"), "the user_destroy delivery")
+    assert [(item["url"], item["status"]) for item in delivered] == [(stack.koding_url + "/-/api/gitlab", 200)]
+    assert stack.koding_user(user["username"]) is None
+    assert user["username"] not in stack.team_members()
+
+
+def test_delivery_with_a_wrong_token_is_refused(stack):
+    username = "intruder-%s" % stack.profile
+    payload = {"event_name": "user_create", "username": username, "email": "%s@example.com" % username, "name": "Intruder",
+               "user_id": 999}
+    members = stack.team_members()
+    status, body = stack.deliver(payload, "not-" + SEEN["hook_token"][:6])
+    assert status == 403 and json.loads(body) == {"error": "not valid"}, (status, body)
+    assert stack.koding_user(username) is None
+    assert stack.team_members() == members
+
+
+def failed_checks(line):
+    """The names verify's summary line gives for the failed checks."""
+    found = re.search(r"failed \(([^)]*)\)$", line or "")
+    return sorted(name.strip() for name in found.group(1).split(",")) if found else []
+
+
+def break_hook(stack):
+    hook = stack.gitlab("GET", "/hooks").json()[0]
+    assert stack.gitlab("DELETE", "/hooks/%d" % hook["id"]).status_code == 204
+
+    def repair():
+        token = stack.koding_env()["KONFIG_GITLAB_SYSTEMHOOKTOKEN"]
+        assert stack.gitlab("POST", "/hooks", data={"url": hook["url"], "token": token}).status_code == 201
+    return repair
+
+
+def break_team(stack):
+    members = stack.sql("SELECT username, role FROM lab_members WHERE team = :'p0';\n", TEAM)
+    title = stack.sql("SELECT title FROM lab_teams WHERE slug = :'p0';\n", TEAM)[0][0]
+    stack.sql("DELETE FROM lab_teams WHERE slug = :'p0';\n", TEAM)
+
+    def repair():
+        stack.sql("INSERT INTO lab_teams (slug, title) VALUES (:'p0', :'p1');\n", TEAM, title)
+        for username, role in members:
+            stack.sql("INSERT INTO lab_members (team, username, role) VALUES (:'p0', :'p1', :'p2');\n", TEAM, username, role)
+    return repair
+
+
+def break_stored_hook_token(stack):
+    """The token kept in the credentials file no longer matches Koding's (a stale token after a recovery elsewhere)."""
+    with open(stack.credentials_path, encoding="utf-8") as handle:
+        original = handle.read()
+    stored = json.loads(original)
+    stored["system_hook_token"] = "stale" + secrets.token_hex(12)
+    with open(stack.credentials_path, "w", encoding="utf-8") as handle:
+        json.dump(stored, handle)
+
+    def repair():
+        with open(stack.credentials_path, "w", encoding="utf-8") as handle:
+            handle.write(original)
+    return repair
+
+
+def break_route_to_gitlab(stack):
+    """The backend leaves the network GitLab is on."""
+    backend = stack.container("backend")
+    subprocess.run(["docker", "network", "disconnect", stack.network, backend], check=True)
+
+    def repair():
+        subprocess.run(["docker", "network", "connect", "--alias", "koding.localhost", "--alias", "%s.koding.localhost" % TEAM,
+                        stack.network, backend], check=True)
+    return repair
+
+
+def break_koding_settings(stack):
+    """GitLab 8.13-11.4: the Koding link in GitLab's settings points elsewhere."""
+    before = stack.gitlab("GET", "/application/settings").json()["koding_url"]
+    assert stack.gitlab("PUT", "/application/settings", data={"koding_url": "http://elsewhere.koding.localhost"}).status_code == 200
+
+    def repair():
+        assert stack.gitlab("PUT", "/application/settings", data={"koding_url": before}).status_code == 200
+    return repair
+
+
+BREAKS = [
+    ("system_hook", break_hook, None),
+    ("team", break_team, None),
+    ("system_hook_token", break_stored_hook_token, None),
+    ("koding_reaches_gitlab", break_route_to_gitlab, None),
+    ("koding_settings", break_koding_settings, "legacy"),
+]
+
+
+@pytest.mark.parametrize("link, breaker, only_on", BREAKS, ids=[item[0] for item in BREAKS])
+def test_verify_names_the_broken_link(stack, link, breaker, only_on):
+    if only_on and stack.profile != only_on:
+        pytest.skip("%s can only be broken on the %s profile" % (link, only_on))
+    repair = breaker(stack)
+    try:
+        status, output = stack.playbook("verify.yml", "verify-broken-%s" % link)
+    finally:
+        repair()
+    line = summary_line(output)
+    assert status != 0, "verify passed with %s broken" % link
+    assert failed_checks(line) == [link], line
+
+
+def test_verify_passes_again_after_the_repairs(stack):
+    status, output = stack.playbook("verify.yml", "verify-repaired")
+    assert status == 0, summary_line(output)
+
+
+def test_after_recovery_both_flows_still_work(stack, log):
+    os.remove(stack.credentials_path)
+    deploy(stack, "site-recovery")
+    env = stack.koding_env()
+    assert env["KONFIG_GITLAB_SYSTEMHOOKTOKEN"] != SEEN["hook_token"]
+    assert env["KONFIG_GITLAB_APPLICATIONSECRET"] != SEEN["application_secret"]
+    hooks = stack.gitlab("GET", "/hooks").json()
+    assert [hook["url"] for hook in hooks] == [stack.koding_url + "/-/api/gitlab"]
+    status, output = stack.playbook("verify.yml", "verify-recovery")
+    assert status == 0, "verify after recovery: %s" % summary_line(output)
+
+    # A new GitLab user: the hook brings them into the team, then they sign in with GitLab.
+    stack.gitlab_control("DELETE", "deliveries")
+    password = secrets.token_urlsafe(12)
+    user = stack.create_gitlab_user("after-%s" % stack.profile, password)
+    wait_for(lambda: stack.deliveries("user_create"), "the user_create delivery after recovery")
+    assert [item["status"] for item in stack.deliveries("user_create")] == [200]
+    assert user["username"] in stack.team_members()
+    client_id, _shots = sign_in_with_gitlab(stack, user["username"], password, "%s-recovery" % stack.profile, log)
+    assert stack.session_of(client_id) == (user["username"], TEAM)
+    # The old token no longer opens the door.
+    status, _body = stack.deliver({"event_name": "user_create", "username": "stale-token", "email": "stale@example.com"},
+                                  SEEN["hook_token"])
+    assert status == 403
+    assert stack.koding_user("stale-token") is None
+
+
+def test_screenshot_for_the_readme(stack):
+    """The modern profile's authorize step is the README's picture of the sign-in."""
+    if stack.profile != "modern" or not SEEN.get("screenshots"):
+        pytest.skip("the README's screenshot comes from the modern profile's sign-in")
+    authorize = next(path for path in SEEN["screenshots"] if path.endswith("-3-gitlab-authorize.png"))
+    target = os.path.join(os.environ.get("E2E_DOCS_IMAGES", os.path.join(ROOT, "tests", "output", "e2e")), "sign-in-with-gitlab.png")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(authorize, target)
