@@ -114,23 +114,25 @@ checks:
 
 import ipaddress
 import json
-import math
+import re
 import socket
 
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT, validate_http_url
+from ansible_collections.koding.gitlab.plugins.module_utils._http import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    USER_AGENT,
+    requests,
+    validate_http_url,
+    validate_number,
+    validate_token,
+)
 
-REQUESTS_IMPORT_ERROR = None
-try:
-    import requests
-except ImportError as exc:  # pragma: no cover - reported through missing_required_lib
-    REQUESTS_IMPORT_ERROR = exc
-    HAS_REQUESTS = False
-else:
-    HAS_REQUESTS = True
+# Koding's own slug rule (servers/lib/server/handlers/createteam.coffee).
+TEAM_SLUG = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
 
 # Any event Koding has no handler for does: it is answered without touching any data.
 NO_OP_EVENT = {'event_name': 'project_create', 'name': 'koding-gitlab-verify', 'path': 'koding-gitlab-verify',
@@ -260,19 +262,19 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    problems = []
-    url_error = validate_http_url(params['url'], 'url')
-    if url_error:
-        problems.append(url_error)
+    problems = [
+        validate_http_url(params['url'], 'url'),
+        validate_number(params['timeout'], 'timeout', minimum=0, maximum=86400, exclusive_minimum=True),
+        validate_token(params['system_hook_token'], 'system_hook_token', ascii_only=True),
+    ]
     if params['connect_address']:
         try:
             ipaddress.ip_address(params['connect_address'])
         except ValueError:
-            problems.append('connect_address must be an IP address, got %r' % params['connect_address'])
-    if not math.isfinite(params['timeout']) or params['timeout'] <= 0:
-        problems.append('timeout must be a positive number of seconds')
-    if not params['team'] or not params['team'].replace('-', '').isalnum() or params['team'] != params['team'].lower():
-        problems.append('team must be a Koding team slug (lower-case letters, digits and dashes)')
+            problems.append('Option connect_address must be an IP address, got %r' % params['connect_address'])
+    if not TEAM_SLUG.fullmatch(params['team']):
+        problems.append('Option team must be a Koding team slug (lower-case letters and digits, joined by single dashes)')
+    problems = [problem for problem in problems if problem]
     if problems:
         module.fail_json(msg='; '.join(problems))
     if not HAS_REQUESTS:

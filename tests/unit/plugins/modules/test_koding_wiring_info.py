@@ -126,9 +126,13 @@ def test_unreachable_koding_is_a_failed_check_not_a_traceback():
     (dict(url='http://koding.example.com', timeout=float('nan')), 'timeout'),
     (dict(url='http://koding.example.com', timeout=0), 'timeout'),
     (dict(url='http://koding.example.com', team='GitLab'), 'team'),
+    (dict(url='http://koding.example.com', team='gitlab\n'), 'team'),
+    (dict(url='http://koding .example.com'), 'url'),
+    (dict(url='http://koding.example.com', system_hook_token=TOKEN + '\n'), 'system_hook_token'),
 ])
 def test_bad_options_fail_before_any_request(args, option):
     koding = FakeKoding()
     result = run(args, koding, expect_fail=True)
     assert option in result['msg']
+    assert TOKEN not in result['msg']
     assert koding.calls == []
