@@ -244,6 +244,8 @@ How to read it:
   shorter now because of fewer module executions, not fewer checks: one read-only look at the Docker host
   replaces a stat per file, the docker_engine role skips its apt tasks when a probe shows Docker in place,
   the hardware facts are gathered only before a build, and the role's task files are imported statically.
+  The koding role's no-op re-run above shows its own share; the rest of the site run is the GitLab stage
+  (`gitlab_wiring`) and the fixed cost per task.
 '''
 
 
