@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 
-import jinja2
+import jinja2.sandbox
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -31,7 +31,8 @@ chmod 0700 "${work}"
 
 # The collection as AWX gets it: the tarball, installed into the job's collections path.
 ansible-galaxy collection build "${KG_TREE}" --output-path "${work}" >/dev/null
-ansible-galaxy collection install --no-deps -p "${work}/collections" "${work}"/koding-gitlab-*.tar.gz >/dev/null
+ANSIBLE_COLLECTIONS_PATH="${work}/collections" \
+    ansible-galaxy collection install --no-deps --force -p "${work}/collections" "${work}"/koding-gitlab-*.tar.gz >/dev/null
 
 password="$(python -c 'import secrets; print(secrets.token_urlsafe(18))')"
 (
