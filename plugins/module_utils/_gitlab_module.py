@@ -16,6 +16,7 @@ re-create one, finishing what they start or saying exactly what is left.
 from __future__ import annotations
 
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -62,6 +63,12 @@ def gitlab_api_argument_spec():
 GITLAB_API_MUTUALLY_EXCLUSIVE = [('api_token', 'api_oauth_token')]
 
 
+# The user-info part of an absolute URL (user:password@), whatever follows it.
+URL_USERINFO = re.compile(r'^\s*[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^/?#@]*)@')
+# Shorter values would be masked wherever they occur in the output, not only where they are secrets.
+MIN_MASKED_LENGTH = 4
+
+
 class GitlabModule(AnsibleModule):
     """An AnsibleModule with GitLab's connection options, their checks, and a ready GitlabClient (self.client).
 
@@ -95,6 +102,15 @@ class GitlabModule(AnsibleModule):
             value = self.params.get(option)
             if isinstance(value, str):
                 self.no_log_values.update(secret_variants(value))
+        # A password written into a URL (refused for api_url, redacted elsewhere) must not show up either,
+        # not even in the invocation Ansible prints at -vvv.
+        for option in ('api_url',) + self.url_options:
+            value = self.params.get(option)
+            userinfo = URL_USERINFO.match(value) if isinstance(value, str) else None
+            if userinfo:
+                password = userinfo.group('userinfo').partition(':')[2]
+                self.no_log_values.update(secret for secret in (userinfo.group('userinfo'), password)
+                                          if len(secret) >= MIN_MASKED_LENGTH)
 
     def _tokens(self):
         token = self.params['api_token']

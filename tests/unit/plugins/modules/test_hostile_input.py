@@ -132,3 +132,25 @@ def test_both_tokens_are_mutually_exclusive():
 def test_no_token_at_all():
     assert_clean_failure(gitlab_system_hook, dict(BASE_ARGS[gitlab_system_hook], api_url='http://gitlab.test'),
                          'api_token')
+
+
+
+@pytest.mark.parametrize('url', [
+    'http://root:%s@gitlab.test' % PASSWORD,
+    ' https://root:%s@gitlab.test/' % PASSWORD,
+])
+def test_password_in_a_url_is_masked_in_what_ansible_prints(url, monkeypatch):
+    """Ansible prints the module's invocation at -vvv; only no_log_values keep a password in a URL out of it."""
+    from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_module
+    seen = {}
+    checked = _gitlab_module.GitlabModule.fail_on_problems
+
+    def capture(self, problems):
+        seen['no_log_values'] = set(self.no_log_values)
+        return checked(self, problems)
+
+    monkeypatch.setattr(_gitlab_module.GitlabModule, 'fail_on_problems', capture)
+    result = run_module(gitlab_system_hook.main, dict(BASE_ARGS[gitlab_system_hook], api_url=url),
+                        FakeSession(FakeGitLab()), expect_fail=True)
+    assert 'api_url' in result['msg']
+    assert PASSWORD in seen['no_log_values']
