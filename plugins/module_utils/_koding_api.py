@@ -9,20 +9,15 @@
 
 from __future__ import annotations
 
-import traceback
-
 from urllib.parse import quote
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT
-
-REQUESTS_IMPORT_ERROR = None
-try:
-    import requests
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS = True
+# The one guarded requests import of the collection; re-exported for koding_team.
+from ansible_collections.koding.gitlab.plugins.module_utils._http import (  # pylint: disable=unused-import
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    USER_AGENT,
+    requests,
+)
 
 # Koding protects its forms with a double submit: any GET sets this cookie and a
 # form must carry the same value in a field of the same name.

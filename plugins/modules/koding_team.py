@@ -121,12 +121,11 @@ created:
   sample: false
 """
 
-import math
 import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import validate_http_url
+from ansible_collections.koding.gitlab.plugins.module_utils._http import validate_http_url, validate_number
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -178,8 +177,9 @@ def check_options(module):
         problems.append('username must differ from slug (Koding refuses a team named like its admin)')
     if params['password'] is not None and len(params['password']) < MIN_PASSWORD:
         problems.append('password must have at least %d characters' % MIN_PASSWORD)
-    if not math.isfinite(params['timeout']) or params['timeout'] <= 0:
-        problems.append('timeout must be a positive, finite number of seconds, got %r' % params['timeout'])
+    timeout_error = validate_number(params['timeout'], 'timeout', minimum=0, maximum=86400, exclusive_minimum=True)
+    if timeout_error:
+        problems.append(timeout_error)
     if problems:
         module.fail_json(msg='; '.join(problems))
 
