@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: koding_wiring_info
 short_description: Check the Koding side of the GitLab integration, from where GitLab and browsers stand
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Checks, without changing anything, each link of the integration that depends on Koding, and reports each as
     passed or failed with what to do.
