@@ -134,7 +134,6 @@ def test_no_token_at_all():
                          'api_token')
 
 
-
 @pytest.mark.parametrize('url', [
     'http://root:%s@gitlab.test' % PASSWORD,
     ' https://root:%s@gitlab.test/' % PASSWORD,
