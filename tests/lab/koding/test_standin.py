@@ -524,6 +524,93 @@ def test_team_create_codes(koding):
     assert (status, body) == (400, 'Company name can not be empty.')
 
 
+def copy_upstream_file(standin, path):
+    source = os.path.join(UPSTREAM_DIR, path)
+    if not os.path.exists(source):
+        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no %s' % (UPSTREAM_DIR, path))
+    with open(source, encoding='utf-8') as handle:
+        write_checkout_file(standin, path, handle.read())
+
+
+def register(client, username, email, **extra):
+    """POST /Register as upstream's registerhelper sends it (an XHR)."""
+    client.get('/healthcheck')
+    form = {'_csrf': client.cookies.get('_csrf', ''), 'email': email, 'agree': 'on', 'username': username,
+            'password': 'correct-horse-1', 'passwordConfirm': 'correct-horse-1', 'inviteCode': ''}
+    form.update(extra)
+    return client.post('/Register', form=form, headers={'X-Requested-With': 'XMLHttpRequest'})
+
+
+def test_team_create_follows_juser_login_and_convert(koding):
+    # The koding group of upstream's Mongo seed exists (createteam.coffee:69-72).
+    status, body, _headers = create_team(koding, 'koding', 'alice')
+    assert status == 403
+    assert json.loads(body) == {'status': 403, 'message': "Sorry, Team URL 'koding.%s' is already in use" % HOST,
+                                'suggested': 'koding1'}
+    # alreadyMember with an unknown user (:84-85), JSON; the checks of validateConvertInput and validateAll.
+    status, body, _headers = create_team(koding, 'acme', 'alice', alreadyMember='true')
+    assert (status, json.loads(body)) == (400, {'status': 400, 'message': 'Unknown user name'})
+    assert create_team(koding, 'acme', 'alice', passwordConfirm='other-pass-1')[:2] == (400, 'Passwords must match!')
+    validation = 'Errors were encountered during validation: %s'
+    assert create_team(koding, 'acme', '', agree='off')[:2] == (400, validation % 'agree,username')
+    assert create_team(koding, 'acme', 'alice', password='short', passwordConfirm='short')[:2] == (400, validation % 'password')
+    assert create_team(koding, 'acme', 'guest-1')[:2] == (400, 'Reserved username!')
+    # Seed users exist: logging in fails, so the user is taken as a member (:89) and JUser.login answers
+    # (before validateConvertInput could refuse guestuser).
+    assert create_team(koding, 'acme', 'admin')[:2] == (400, 'Access denied!')
+    assert create_team(koding, 'acme', 'guestuser')[:2] == (400, 'Access denied!')
+
+
+def test_email_in_use_compares_sanitized_addresses(koding):
+    assert create_team(koding, 'acme', 'alice', email='Ali.Ce+one@example.org')[0] == 200
+    # emailAvailable (user/index.coffee:1797-1806): dots and the +label do not count outside the mail domain.
+    assert create_team(koding, 'other', 'bobby', email='alice+two@example.org')[:2] == (400, 'Email is already in use!')
+    # The mail domain (koding.com) is kept as it is (emailsanitize.coffee:32, :47-49).
+    assert create_team(koding, 'third', 'carol', email='x+1@koding.com')[0] == 200
+    assert create_team(koding, 'fourth', 'dave1', email='x+2@koding.com')[0] == 200
+
+
+def test_register_then_create_team_as_a_member(koding):
+    status, body, headers = register(Client(koding.port), 'alice', 'alice@example.org')
+    assert (status, body) == (200, '')
+    assert any(value.startswith('clientId=') for value in headers.get_all('Set-Cookie'))
+    again = Client(koding.port)
+    assert register(again, 'alice2', 'alice@example.org')[:2] == (400, 'Email is already in use!')
+    assert register(again, 'alice', 'other@example.org')[:2] == (400, 'Errors were encountered during validation: username')
+    # Without the XHR header register.coffee:45 redirects.
+    plain = Client(koding.port)
+    plain.get('/healthcheck')
+    form = {'_csrf': plain.cookies['_csrf'], 'email': 'b@example.org', 'agree': 'on', 'username': 'bobby',
+            'password': 'correct-horse-1', 'passwordConfirm': 'correct-horse-1'}
+    status, _body, headers = plain.post('/Register', form=form)
+    assert (status, headers['Location']) == (301, '/')
+    # A registered user creates a team by logging in, whatever alreadyMember says.
+    assert create_team(koding, 'acme', 'alice', alreadyMember='false', email='alice@example.org')[0] == 200
+    assert create_team(koding, 'other', 'alice', password='wrong-pass-1', passwordConfirm='wrong-pass-1')[:2] == \
+        (400, 'Access denied!')
+
+
+def test_low_quality_email_domains_and_banned_usernames_from_the_checkout(standin):
+    copy_upstream_file(standin, 'workers/social/lib/social/models/user/emailchecker.coffee')
+    copy_upstream_file(standin, 'workers/social/lib/social/models/user/index.coffee')
+    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+    validation = 'Errors were encountered during validation: %s'
+    assert create_team(koding, 'acme', 'alice', email='alice@example.com')[:2] == (400, validation % 'email')
+    assert create_team(koding, 'acme', 'nginx', email='nginx@example.org')[:2] == (400, validation % 'username')
+    assert create_team(koding, 'acme', 'alice', email='alice@example.org')[0] == 200
+
+
+@pytest.mark.parametrize('email, strict, sanitized', [
+    (' Ali.Ce+x@Example.org ', False, 'ali.ce+x@example.org'),
+    ('ali.ce+x+y@example.org', True, 'alice@example.org'),
+    ('a.b+c@koding.com', True, 'a.b+c@koding.com'),
+    ('no-at-sign', False, 'no-at-sign@undefined'),
+    ('', True, ''),
+])
+def test_emailsanitize(email, strict, sanitized):
+    assert koding_lab.emailsanitize(email, strict=strict) == sanitized
+
+
 # Sign-in URL (oauth_url.coffee, OAuth.getUrl) --------------------------------------------------------
 
 def test_oauth_url_for_gitlab(standin):

@@ -27,7 +27,9 @@ import urllib.request
 import konfig as konfig_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-USERNAME = re.compile(r'^[a-z0-9][a-z0-9-]{3,24}$')
+# workers/social/lib/social/models/name.coffee:133-134 (JName.validateName, the schema of JUser.username).
+USERNAME = re.compile(r'^[a-z0-9][a-z0-9-]+$')
+# JName.validateEmail (name.coffee:136-144) uses the npm package validator's isEmail: approximated.
 EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 CONSOLE_USER, CONSOLE_PASSWORD = 'koding', '1q2w3e4r'
 
@@ -71,6 +73,16 @@ def parse_event(event):
 
 
 RESERVED_SLUGS_FILE = 'workers/social/lib/social/models/user/reservedteamdomains.coffee'
+EMAIL_CHECKER_FILE = 'workers/social/lib/social/models/user/emailchecker.coffee'
+USER_MODEL_FILE = 'workers/social/lib/social/models/user/index.coffee'
+# What upstream's Mongo seed (install/docker-mongo/default-db-dump.tar.bz2) holds: the groups koding and guests,
+# the users admin (root@localhost) and guestuser, and a JName for each of these four.
+SEED_GROUPS = {'koding': 'Koding', 'guests': 'Koding guests'}
+SEED_USERS = {'admin': 'root@localhost', 'guestuser': ''}
+SEED_NAMES = ('admin', 'guestuser', 'koding', 'guests')
+# index.coffee:97 app.post '/:name?/Register'
+REGISTER_URL = re.compile(r'^(/[^/]+)?/Register$')
+UNKNOWN_USER = 'Unknown user name'
 SETSESSION_FILE = 'servers/lib/server/setsession.coffee'
 CALLBACK_FILE = 'servers/lib/server/gitlab_callback.coffee'
 OAUTH_MODEL_FILE = 'workers/social/lib/social/models/oauth.coffee'
@@ -93,6 +105,49 @@ def reserved_slugs():
     """Upstream's reservedteamdomains.coffee when the checkout has it (build.sh adds it), else none."""
     text = checkout_file(RESERVED_SLUGS_FILE) or ''
     return set(re.findall(r"^\s*'([^']*)'\s*$", text, re.MULTILINE))
+
+
+def coffee_list(text, start):
+    """The quoted strings of the CoffeeScript array that starts at the first `start` in text (empty when absent)."""
+    if not text or start not in text:
+        return []
+    block = text[text.index(start) + len(start):]
+    return re.findall(r"'([^']*)'", block[:block.index(']')])
+
+
+def low_quality_domains():
+    """emailchecker.coffee:6-190 LOW_QUALITY_DOMAINS when the checkout has the file (build.sh adds it). The list of
+    the npm package disposable-email-domains that it is added to (:192) is not there."""
+    return coffee_list(checkout_file(EMAIL_CHECKER_FILE), 'LOW_QUALITY_DOMAINS = [')
+
+
+def banned_usernames():
+    """user/index.coffee:29 @bannedUserList when the checkout has the file (build.sh adds it)."""
+    return coffee_list(checkout_file(USER_MODEL_FILE), '@bannedUserList = [')
+
+
+def emailsanitize(email, strict=False, mail_domain='koding.com'):
+    """user/emailsanitize.coffee:42-49; strict is `{ excludeDots: yes, excludePlus: yes }` (:3-24, :35-39)."""
+    if not email:
+        return ''
+    email = str(email).strip().lower()
+    if re.match('^(.)+@%s' % mail_domain, email):  # :32 checkBaseMail: the domain is used as a pattern
+        return email
+    parts = email.split('@')
+    local, host = parts[0], parts[1] if len(parts) > 1 else 'undefined'  # [local, host] = email.split '@'
+    username, *label = local.split('+')
+    label = '+'.join(label)
+    if strict:
+        username = username.replace('.', '').split('+')[0]
+    local = '%s+%s' % (username, label) if label and not strict else username
+    return '%s@%s' % (local, host)
+
+
+def email_valid(email):
+    """emailchecker.coffee:223-231 (isEmailValid) with :199-202 (check)."""
+    if not email:
+        return False
+    return not any(email.lower().endswith('@' + domain.lower()) for domain in low_quality_domains())
 
 
 def wildcard_dns_pattern():
@@ -214,6 +269,10 @@ class MemoryStore:
             self._add_user(user)
             if team:
                 self.members[(team, user['username'])] = 'member'
+
+    def emails(self):
+        with self.lock:
+            return [user['email'] for user in self.users.values()]
 
     def join_team(self, username, team):
         with self.lock:
@@ -341,6 +400,12 @@ class PostgresStore:
             if team:
                 cursor.execute("INSERT INTO lab_members (team, username, role) VALUES (%s, %s, 'member')", (team, user['username']))
         self._run(query)
+
+    def emails(self):
+        def query(cursor):
+            cursor.execute('SELECT email FROM lab_users')
+            return [row[0] for row in cursor.fetchall()]
+        return self._run(query)
 
     def join_team(self, username, team):
         def query(cursor):
@@ -474,7 +539,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif path == '/kontrol/healthCheck':
                 self.send(200, 'kontrol is running with version: %s' % self.konfig['version'], headers=extra)
             elif path.startswith('/-/team/') and path.count('/') == 3:
-                team = self.store.get_team(urllib.parse.unquote(path[len('/-/team/'):]))
+                team = self.find_team(urllib.parse.unquote(path[len('/-/team/'):]))
                 if team:
                     self.send(200, {'slug': team['slug'], 'title': team['title'], 'privacy': 'private', 'visibility': 'hidden',
                                     'counts': {'members': team['members']}}, headers=extra)
@@ -498,6 +563,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             if path == '/-/teams/create':
                 self.create_team(body or {}, extra, client_id)
+            elif REGISTER_URL.match(path):
+                self.register(body or {}, extra, client_id)
             elif path == '/-/api/gitlab' and self.konfig['gitlab']['hooksEnabled']:
                 self.gitlab_hook(body)
             else:
@@ -518,58 +585,152 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log('HEALTHCHECK ERROR: no answer from %s' % ', '.join(failed))
         return not failed
 
-    def create_team(self, form, cookies, client_id):
-        """POST /-/teams/create: csrf.coffee, then handlers/createteam.coffee."""
-        # csrf.coffee:3-16: the _csrf cookie must equal the first token given; both absent is equal.
+    def csrf_valid(self, form):
+        """csrf.coffee:3-16: the _csrf cookie must equal the first token given; both absent is equal."""
         token = form.get('_csrf') or self.query().get('_csrf') or next(
             (self.headers[name] for name in ('csrf-token', 'xsrf-token', 'x-csrf-token', 'x-xsrf-token') if self.headers.get(name)),
             None)
-        if self.cookies().get('_csrf') != token:
+        return self.cookies().get('_csrf') == token
+
+    def find_team(self, slug):
+        """JGroup.one { slug }: the teams created here, and the groups of upstream's Mongo seed."""
+        if slug in SEED_GROUPS:
+            return {'slug': slug, 'title': SEED_GROUPS[slug], 'members': 0}
+        return self.store.get_team(slug)
+
+    def find_user(self, username):
+        """JUser.one { username }: the users created here, and the seed's (whose passwords are not known here)."""
+        if username in SEED_USERS:
+            return {'username': username, 'email': SEED_USERS[username], 'password_hash': None}
+        return self.store.get_user(username=username)
+
+    def mail_domain(self):
+        return str(self.konfig.get('domains', {}).get('mail') or 'koding.com')
+
+    def user_login(self, form):
+        """JUser.login (workers/social/lib/social/models/user/index.coffee:468-549): normalizeLoginId (:336-349),
+        then validateLoginCredentials (:371-407). Returns (error message, user)."""
+        login_id = form.get('username')
+        if login_id is not None and '@' in js_string(login_id):
+            email = emailsanitize(login_id, mail_domain=self.mail_domain())
+            found = self.store.get_user(email=email)
+            if found is None:
+                return 'Unrecognized email', None
+            login_id = found['username']
+        username = login_id.lower() if isinstance(login_id, str) else ''  # username_?.toLowerCase?() or ''
+        user = self.find_user(username)
+        if user is None:
+            return UNKNOWN_USER, None
+        password = form.get('password')
+        if not user['password_hash'] or not isinstance(password, str) or not check_password(password, user['password_hash']):
+            return 'Access denied!', None
+        return None, user
+
+    def validate_all(self, form):
+        """JUser.validateAll (index.coffee:1177-1200) with validators.coffee:42-96: the fields that failed, in the
+        order their checks answer (agree and password at once, email after Redis, username after MongoDB)."""
+        at_once, later = [], []
+        if form.get('agree') != 'on':
+            at_once.append('agree')
+        if not email_valid(form.get('email')):
+            later.append('email')
+        username = form.get('username')
+        if username is None:
+            at_once.append('username')
+        else:
+            # usernameAvailable (index.coffee:1811-1828)
+            name = js_string(username)
+            if not 4 <= len(name) <= 25 or name in banned_usernames() or name in SEED_NAMES or self.store.get_user(username=name):
+                later.append('username')
+        password, confirm = form.get('password'), form.get('passwordConfirm')
+        if password is None or confirm is None or password != confirm or len(password) < 8:
+            at_once.append('password')
+        return [field for field in ('agree', 'username', 'password') if field in at_once] + later
+
+    def user_convert(self, form, group):
+        """JUser.convert (index.coffee:1538-1560) of a guest session into a new user in group. Returns (error
+        message, user); the user is stored."""
+        username, password = form.get('username'), form.get('password')
+        # validateConvertInput (:787-809); a guest session is never a registered account here.
+        if isinstance(username, str) and username.startswith('guest-'):
+            return 'Reserved username!', None
+        if username == 'guestuser':
+            return "Reserved username: 'guestuser'!", None
+        if password != form.get('passwordConfirm'):
+            return 'Passwords must match!', None
+        if not isinstance(username, str):
+            return 'Username must be a string!', None
+        username = username.lower()
+        email = emailsanitize(form.get('email'), mail_domain=self.mail_domain())
+        form = dict(form, username=username, email=email)
+        # verifyUser (:1265-1297): reCAPTCHA is off (config/main.default.coffee:35), validateAll, emailAvailable.
+        failed = self.validate_all(form)
+        if failed:
+            return 'Errors were encountered during validation: %s' % ','.join(failed), None
+        strict = emailsanitize(email, strict=True, mail_domain=self.mail_domain())  # emailAvailable (:1797-1806)
+        taken = list(self.store.emails()) + [address for address in SEED_USERS.values() if address]
+        if any(emailsanitize(other, strict=True, mail_domain=self.mail_domain()) == strict for other in taken):
+            return 'Email is already in use!', None
+        # verifyEnrollmentEligibility (:937-966): registration is enabled in the seed; checkWithDomain (:661-672)
+        # takes anyone into a group that does not exist yet, and any domain into koding (group/index.coffee:698-700).
+        # createUser (:1038-1100): the schema's checks on save; their text comes from Bongo (not in the subset).
+        if not 2 < len(username) < 26 or not USERNAME.match(username):
+            return 'Invalid username', None
+        if not EMAIL.match(email):
+            return 'Invalid email', None
+        user = {'username': username, 'email': email, 'password_hash': hash_password(password or '')}
+        try:
+            self.store.add_user(user)
+        except StoreError:
+            return 'Sorry, "%s" is already in use!' % email, None  # :1091-1093, a duplicate key
+        return None, user
+
+    def create_team(self, form, cookies, client_id):
+        """POST /-/teams/create: csrf.coffee, then handlers/createteam.coffee."""
+        if not self.csrf_valid(form):
             self.send(403, '_csrf token is not valid', headers=cookies)
             return
         if not client_id:
             self.send(500, {'message': 'clientId is not set'}, headers=cookies)  # :34, helpers.coffee:286-289
             return
-        slug, username = str(form.get('slug', '')), str(form.get('username', ''))
-        email, password = str(form.get('email', '')), str(form.get('password', ''))
-        if slug.lower() == username.lower():  # :64-66
+        slug, username, email = form.get('slug'), form.get('username'), form.get('email')
+        already_member = form.get('alreadyMember') == 'true'  # :41
+        if slug is None:
+            # :64 slug.toLowerCase?() on undefined throws; Express answers 500.
+            self.send(500, "TypeError: Cannot read property 'toLowerCase' of undefined", headers=cookies)
+            return
+        if isinstance(username, str) and slug.lower() == username.lower():  # :64-66
             self.send(400, {'status': 400, 'message': 'Sorry, your group domain and your username can not be the same!'},
                       headers=cookies)
             return
-        if self.store.get_team(slug):  # :69-72, with a suggested free slug (:129-143)
-            suggested = next(('%s%d' % (slug, index) for index in range(1, 21) if not self.store.get_team('%s%d' % (slug, index))),
+        if self.find_team(slug):  # :69-72, with a suggested free slug (:129-143)
+            suggested = next(('%s%d' % (slug, index) for index in range(1, 21) if not self.find_team('%s%d' % (slug, index))),
                              None)
             answer = {'status': 403, 'message': "Sorry, Team URL '%s.%s' is already in use" % (slug, self.konfig['hostname'])}
             if suggested:
                 answer['suggested'] = suggested
             self.send(403, answer, headers=cookies)
             return
-        # :75-150: JUser.login for a known user, JUser.convert for a new one; their errors are 400 text (:158).
-        existing = self.store.get_user(username=username)
-        if existing:
-            if not check_password(password, existing['password_hash']):
-                self.send(400, 'Access denied!', headers=cookies)
-                return
-            owner = existing
-        else:
-            problems = []
-            if not USERNAME.match(username):
-                problems.append('Invalid username')
-            if not EMAIL.match(email):
-                problems.append('Invalid email')
-            if len(password) < 8:
-                problems.append('Passwords should be at least 8 characters')
-            if password != form.get('passwordConfirm'):
-                problems.append('Passwords must match')
-            if form.get('agree') != 'on':
-                problems.append('You have to agree to the terms of service')
-            if not problems and self.store.get_user(email=email):
-                problems.append('Email is already in use!')
-            if problems:
-                self.send(400, '; '.join(problems), headers=cookies)
-                return
-            owner = {'username': username, 'email': email, 'password_hash': hash_password(password)}
-            self.store.add_user(owner)
+        # :75-119 checkUserLogin: whether the user exists, by logging in.
+        from_hubspot = form.get('fromHubspot')
+        if already_member and from_hubspot and email and not username:
+            form = dict(form, username=email)  # :92-94
+        elif not already_member and from_hubspot and email:
+            candidate, index = email.split('@')[0], 1  # :96-116: "#{candidateUsername}#{index++ or ''}" starts at 1
+            while self.find_user('%s%d' % (candidate, index)):
+                index += 1
+            form = dict(form, username='%s%d' % (candidate, index))
+        error, owner = self.user_login(form)
+        if already_member and error == UNKNOWN_USER:  # :84-85
+            self.send(400, {'status': 400, 'message': UNKNOWN_USER}, headers=cookies)
+            return
+        already_member = error != UNKNOWN_USER  # :89
+        # :148-150 JUser.login for a known user, JUser.convert for a new one; their errors are 400 text (:158, :290-295).
+        if not already_member:
+            error, owner = self.user_convert(form, slug)
+        if error:
+            self.send(400, error, headers=cookies)
+            return
         # :191-192, validateGroupData (:250-261): only now, after the user exists.
         if not slug:
             problem = 'Group slug can not be empty.'
@@ -586,6 +747,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         session = self.store.create_session(owner['username'], slug)
         log('team %s created by %s' % (slug, owner['username']))
         self.send(200, {'token': session}, headers=cookies)
+
+    def register(self, form, cookies, client_id):
+        """POST /:name?/Register: csrf.coffee, then handlers/register.coffee:7-45 (JUser.convert into koding)."""
+        if not self.csrf_valid(form):
+            self.send(403, '_csrf token is not valid', headers=cookies)
+            return
+        if not client_id:
+            self.send(500, {'message': 'clientId is not set'}, headers=cookies)  # :17, helpers.coffee:286-289
+            return
+        error, user = self.user_convert(form, 'koding')
+        if error:
+            self.send(400, error, headers=cookies)  # :31-38
+            return
+        session = self.store.create_session(user['username'], 'koding')
+        log('user %s registered' % user['username'])
+        headers = cookies + [('Set-Cookie', 'clientId=%s; Path=/' % session)]  # :40 setSessionCookie
+        if (self.headers.get('X-Requested-With') or '').lower() == 'xmlhttprequest':  # :43 req.xhr
+            self.send(200, headers=headers)
+            return
+        redirect = form.get('redirect')
+        self.send(301, headers=headers + [('Location', '/' if redirect is None else redirect)])  # :10-11, :45
 
     def query(self):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))

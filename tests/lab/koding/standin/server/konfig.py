@@ -59,7 +59,7 @@ def build(options, project_root):
         'publicPort': public_port,
         'version': _text(options.get('version'), '1.0'),
         'projectRoot': project_root,
-        'domains': {'base': hostname, 'main': host, 'port': '8090'},
+        'domains': {'base': hostname, 'mail': 'koding.com', 'main': host, 'port': '8090'},
         'customDomain': {'public': public, 'public_': host},
         'mongo': 'localhost:27017/koding',
         'redis': {'host': 'localhost', 'port': '6379', 'db': 0, 'url': 'localhost:6379'},
