@@ -58,6 +58,8 @@ options:
     description:
       - E-mail address of the team's admin user.
       - Required when the team has to be created.
+      - Koding refuses addresses at disposable or low-quality mail domains, C(example.com) among them, with
+        C(Errors were encountered during validation: email).
     type: str
   username:
     description:
@@ -95,7 +97,7 @@ EXAMPLES = r"""
     url: http://127.0.0.1:8090
     slug: gitlab
     company_name: GitLab
-    email: koding-admin@example.com
+    email: koding-admin@example.org
     username: kodingadmin
     password: "{{ koding_admin_password }}"
 
