@@ -15,7 +15,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import HERE, REPO_ROOT, UPSTREAM_DIR, clean_env, missing
 
 STANDIN = os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'standin')
@@ -52,8 +51,9 @@ exit "$status"
 def standin_root_fixture(role_output, tmp_path_factory):
     root = str(tmp_path_factory.mktemp('standin') / 'koding')
     shutil.copytree(STANDIN, root, ignore=shutil.ignore_patterns('.env.json', 'generated', '__pycache__'))
-    result = subprocess.run(['bash', os.path.join(root, 'configure')] + role_output.flags, cwd=root,
-                            env=clean_env(**role_output.env), capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ['bash', os.path.join(root, 'configure')] + role_output.flags, cwd=root, env=clean_env(**role_output.env), capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return root
 
@@ -66,22 +66,26 @@ def run_spec_fixture(configured, standin_root, node_modules):
     def run(spec, create_team='', **spec_env):
         """Runs spec; create_team first creates that team; spec_env changes the spec's environment only."""
         env = clean_env(**dict(configured.role.env, KONFIG_PROJECTROOT=configured.root))
-        env.update({
-            'STANDIN_ROOT': standin_root,
-            'SPEC': spec,
-            'CREATE_TEAM': create_team,
-            'COFFEE': os.path.join(node_modules, '.bin', 'coffee'),
-            'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
-            'NODE_PATH': os.pathsep.join([HARNESS, node_modules, os.path.join(configured.root, 'node_modules_koding')]),
-            # Node 17+ would try ::1 first for localhost, where the stand-in does not listen.
-            'NODE_OPTIONS': '--dns-result-order=ipv4first',
-            'SPEC_ENV': ' '.join('%s=%s' % (name, shlex.quote(value)) for name, value in spec_env.items()),
-        })
+        env.update(
+            {
+                'STANDIN_ROOT': standin_root,
+                'SPEC': spec,
+                'CREATE_TEAM': create_team,
+                'COFFEE': os.path.join(node_modules, '.bin', 'coffee'),
+                'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
+                'NODE_PATH': os.pathsep.join([HARNESS, node_modules, os.path.join(configured.root, 'node_modules_koding')]),
+                # Node 17+ would try ::1 first for localhost, where the stand-in does not listen.
+                'NODE_OPTIONS': '--dns-result-order=ipv4first',
+                'SPEC_ENV': ' '.join('%s=%s' % (name, shlex.quote(value)) for name, value in spec_env.items()),
+            }
+        )
         for stale in ('port', 'server.log', 'cookies'):
             if os.path.exists(os.path.join(standin_root, stale)):
                 os.unlink(os.path.join(standin_root, stale))
-        return subprocess.run(['unshare', '--net', 'bash', '-c', RUN_IN_NAMESPACE], cwd=configured.root, env=env,
-                              capture_output=True, text=True, check=False, timeout=600)
+        return subprocess.run(
+            ['unshare', '--net', 'bash', '-c', RUN_IN_NAMESPACE], cwd=configured.root, env=env, capture_output=True, text=True, check=False, timeout=600
+        )
+
     return run
 
 
@@ -89,7 +93,7 @@ def known_events():
     """The events upstream's _events.coffee lists (KNOWN_EVENTS), one spec test each."""
     with open(os.path.join(UPSTREAM_DIR, GITLAB_SPECS, '_events.coffee'), encoding='utf-8') as handle:
         text = handle.read()
-    block = text[text.index('KNOWN_EVENTS = ['):text.index(']', text.index('KNOWN_EVENTS = ['))]
+    block = text[text.index('KNOWN_EVENTS = [') : text.index(']', text.index('KNOWN_EVENTS = ['))]
     return re.findall(r"^\s+'(\w+)'\s*$", block, re.MULTILINE)
 
 
