@@ -8,7 +8,9 @@
 
 """The collection's test sessions: antsibull-nox's (antsibull-nox.toml) and ansible-test's.
 
-    nox -e lint ansible-lint         ruff check and format, yamllint, ansible-lint (production profile)
+    nox -e lint extra-checks ansible-lint
+                                     ruff check and format, yamllint, no stray files or trailing whitespace,
+                                     ansible-lint (production profile)
     nox -e formatters                format plugins/ and tests/ with ruff
     nox -e sanity-2.21               ansible-test sanity with that ansible-core release (no ignore entries)
     nox -e units-2.21 units-2.19     ansible-test units with that ansible-core release
