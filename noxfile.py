@@ -24,6 +24,7 @@ Collection dependencies come from the `ansible` package installed next to nox wh
 one (it ships community.docker and amazon.aws), so no session needs Galaxy.
 """
 
+import atexit
 import os
 import shutil
 import sys
@@ -43,6 +44,8 @@ ANSIBLE_CORE_NEWEST = '2.21'
 ANSIBLE_CORE_OLDEST = '2.19'
 
 COLLECTION_ROOT = Path(__file__).resolve().parent
+# Collection copies whose tests/output antsibull-nox copies back (after a run that passed).
+COPIED_BACK = set()
 
 # The path of the integration_config.yml tests/integration/run.sh writes for the lab it started.
 INTEGRATION_CONFIG_ENV = 'KG_INTEGRATION_CONFIG'
@@ -62,8 +65,27 @@ def use_bundled_collections():
     os.environ.setdefault('ANTSIBULL_NOX_INSTALL_COLLECTIONS', 'never')
 
 
+def keep_output_of_failed_run():
+    """Copy ansible-test's output (tests/output: the targets' logs) out of the collection copy if ansible-test fails.
+
+    antsibull-nox copies it back after a run that passed, but removes the copy, output and all, when nox exits.
+    """
+    copy = Path.cwd()
+
+    def copy_back():
+        source = copy / 'tests' / 'output'
+        if copy in COPIED_BACK or not source.is_dir():
+            return
+        shutil.copytree(source, COLLECTION_ROOT / 'tests' / 'output', symlinks=True, dirs_exist_ok=True)
+        print('ansible-test output of the failed run: tests/output/')
+
+    # Registered after antsibull-nox's removal of the copy, so it runs before it.
+    atexit.register(copy_back)
+
+
 def copy_integration_config():
     """Put the lab's integration_config.yml into the collection copy ansible-test runs in (the current directory)."""
+    keep_output_of_failed_run()
     source = os.environ.get(INTEGRATION_CONFIG_ENV)
     if not source:
         raise SystemExit('%s is not set: run the integration tests through tests/integration/run.sh, which starts the lab.' % INTEGRATION_CONFIG_ENV)
@@ -80,6 +102,7 @@ def prepare_output_copy():
     """
     for directory in sorted(path for path in Path('tests', 'output').rglob('*') if path.is_dir()):
         (COLLECTION_ROOT / directory).mkdir(parents=True, exist_ok=True)
+    COPIED_BACK.add(Path.cwd())
 
 
 use_bundled_collections()
@@ -93,6 +116,7 @@ for core in (ANSIBLE_CORE_NEWEST, ANSIBLE_CORE_OLDEST):
         default=core == ANSIBLE_CORE_NEWEST,
         ansible_core_version=core,
         ansible_core_source='pypi',
+        callback_before=keep_output_of_failed_run,
         callback_after=prepare_output_copy,
     )
     antsibull_nox.add_ansible_test_session(
@@ -102,6 +126,7 @@ for core in (ANSIBLE_CORE_NEWEST, ANSIBLE_CORE_OLDEST):
         default=True,
         ansible_core_version=core,
         ansible_core_source='pypi',
+        callback_before=keep_output_of_failed_run,
         callback_after=prepare_output_copy,
     )
     antsibull_nox.add_ansible_test_session(
