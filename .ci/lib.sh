@@ -4,6 +4,7 @@
 #   kg_system_packages          install the Debian packages the tests need
 #   kg_docker_up                make sure a Docker engine and the compose v2 plugin work
 #   kg_toolchain primary|compat|packaging create/refresh $KG_ROOT/.venv/<name> and activate it
+#   kg_nox NOX-ARGS...          run nox sessions (noxfile.py) with the active toolchain
 #   kg_collection_tree          copy the collection to .cache/ansible_collections/koding/gitlab
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
 #   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
@@ -252,7 +253,11 @@ kg_toolchain() {
 
     KG_VENV="${venv}"
     KG_PYTHON="${venv}/bin/python"
-    export KG_VENV KG_PYTHON
+    # X.Y of the toolchain's Python and ansible-core: nox's ansible-test sessions are named for the latter.
+    KG_PYTHON_VERSION="$("${KG_PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    KG_ANSIBLE_CORE_VERSION="$("${KG_PYTHON}" -c 'from importlib.metadata import version; print(".".join(version("ansible-core").split(".")[:2]))')" \
+        || kg_die "no ansible-core in the ${name} toolchain"
+    export KG_VENV KG_PYTHON KG_PYTHON_VERSION KG_ANSIBLE_CORE_VERSION
     # Only one toolchain on PATH at a time.
     local p new_path="" IFS=:
     for p in ${PATH}; do
@@ -267,29 +272,34 @@ kg_toolchain() {
     kg_ansible_test_pip_cache
 }
 
-# ansible-test bootstraps pip in the virtual environments it creates by
-# downloading get-pip.py, but looks first for a cached copy named after the pip
-# version it wants. The cached stand-in (.ci/get_pip.py) uses the pip bundled
-# with the interpreter (ensurepip) and then installs the requested version
-# from the configured package index.
+# ansible-test bootstraps pip in the virtual environments it creates (sanity
+# tests, nox sessions' ansible-test runs) with a get-pip.py it downloads, unless
+# a copy named after the pip version it wants is cached in
+# ~/.ansible/test/cache/get_pip_<version>.py. That version is not public, so the
+# offline stand-in (.ci/get_pip.py: the interpreter's bundled pip, then the
+# requested version from the configured package index) is cached under the name
+# of every pip release since 23.0 that the index offers.
 kg_ansible_test_pip_cache() {
     local versions version cache_dir="${HOME}/.ansible/test/cache"
-    versions="$("${KG_PYTHON}" - <<'EOF'
-from ansible_test._internal.python_requirements import get_venv_packages
-
-
-class Python:  # the one attribute get_venv_packages reads
-    def __init__(self, version):
-        self.version = version
-
-
-print(' '.join(sorted({get_venv_packages(Python('3.%d' % minor))['pip'] for minor in range(8, 20)})))
-EOF
-    )" || kg_die "could not find the pip version ansible-test bootstraps"
+    versions="$("${KG_PYTHON}" -m pip index versions pip 2>/dev/null \
+        | sed -n 's/^Available versions: //p' | tr -d ',' | tr ' ' '\n' | grep -E '^(2[3-9]|[3-9][0-9])\.' || true)"
+    if [ -z "${versions}" ]; then
+        kg_log "the package index lists no pip release; ansible-test's pip bootstrap keeps the cached stand-ins"
+        return 0
+    fi
     mkdir -p "${cache_dir}"
     for version in ${versions}; do
-        install -m 0644 "${KG_ROOT}/.ci/get_pip.py" "${cache_dir}/get_pip_${version//./_}.py"
+        cmp -s "${KG_ROOT}/.ci/get_pip.py" "${cache_dir}/get_pip_${version//./_}.py" \
+            || install -m 0644 "${KG_ROOT}/.ci/get_pip.py" "${cache_dir}/get_pip_${version//./_}.py"
     done
+}
+
+# kg_nox NOX-ARGS...: runs nox from the active toolchain in the collection root
+# (noxfile.py). The sessions' virtual environments get the toolchain's Python (its
+# pythonX.Y comes first on PATH) and stay in .nox/ for the next run, which only
+# brings their packages up to date.
+kg_nox() {
+    (cd "${KG_ROOT}" && nox --download-python never --force-python "${KG_PYTHON_VERSION}" --reuse-venv yes "$@")
 }
 
 # ---------------------------------------------------------------- collection

@@ -16,7 +16,6 @@ from ansible.utils.vars import merge_hash
 
 
 class ActionModule(ActionBase):
-
     TRANSFERS_FILES = False
     _supports_check_mode = True
     # No async: the secret would come back through async_status, where this plugin cannot hide it.
@@ -28,8 +27,7 @@ class ActionModule(ActionBase):
 
         # The task's args already include module_defaults; check and diff mode travel with the task.
         module_name = self._task.resolved_action or self._task.action
-        result = merge_hash(result, self._execute_module(module_name=module_name, module_args=self._task.args,
-                                                         task_vars=task_vars))
+        result = merge_hash(result, self._execute_module(module_name=module_name, module_args=self._task.args, task_vars=task_vars))
         self._remove_tmp_path(self._connection._shell.tmpdir)
 
         if result.get('secret') is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-
     # The attributes every module documents; each module states its own support level.
     DOCUMENTATION = r"""
 options: {}

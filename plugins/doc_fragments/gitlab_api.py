@@ -6,7 +6,6 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-
     # Connection options of every module that talks to GitLab's REST API.
     DOCUMENTATION = r"""
 options:

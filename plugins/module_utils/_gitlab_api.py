@@ -13,7 +13,6 @@ import email.utils
 import math
 import threading
 import time
-
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlsplit
 
@@ -69,8 +68,7 @@ class GitlabApiError(Exception):
         return self.kind == 'not_found'
 
     def details(self):
-        return dict(method=self.method, path=self.path, status=self.status, gitlab_message=self.gitlab_message,
-                    kind=self.kind)
+        return dict(method=self.method, path=self.path, status=self.status, gitlab_message=self.gitlab_message, kind=self.kind)
 
     def __str__(self):
         return self.msg
@@ -170,9 +168,16 @@ def _transient(exc):
     """Faults worth another try for a request that may be repeated: the network or a body cut mid-way."""
     if isinstance(exc, requests.exceptions.SSLError):
         return False
-    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                            requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                            _CutBody))
+    return isinstance(
+        exc,
+        (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            _CutBody,
+        ),
+    )
 
 
 class _CutBody(Exception):
@@ -208,11 +213,22 @@ def secret_variants(secret):
 class GitlabClient(object):
     """One HTTP session (kept alive) per module run, with bounded retries and pagination."""
 
-    def __init__(self, api_url, token=None, oauth_token=None, validate_certs=True, ca_path=None,
-                 timeout=30.0, max_retries=3, max_retry_wait=60.0, sleep=None, page_workers=PAGE_WORKERS):
+    def __init__(
+        self,
+        api_url,
+        token=None,
+        oauth_token=None,
+        validate_certs=True,
+        ca_path=None,
+        timeout=30.0,
+        max_retries=3,
+        max_retry_wait=60.0,
+        sleep=None,
+        page_workers=PAGE_WORKERS,
+    ):
         url = api_url.rstrip('/')
         if url.endswith('/api/v4'):
-            url = url[:-len('/api/v4')]
+            url = url[: -len('/api/v4')]
         self.api_url = url
         self.base = url + '/api/v4'
         self.timeout = timeout
@@ -252,9 +268,14 @@ class GitlabClient(object):
         return redact_userinfo(text)
 
     def _error(self, msg, method, path, status=None, gitlab_message=None, kind='client'):
-        return GitlabApiError(self.redact(msg), method=method, path=path, status=status,
-                              gitlab_message=self.redact(gitlab_message) if gitlab_message else gitlab_message,
-                              kind=kind)
+        return GitlabApiError(
+            self.redact(msg),
+            method=method,
+            path=path,
+            status=status,
+            gitlab_message=self.redact(gitlab_message) if gitlab_message else gitlab_message,
+            kind=kind,
+        )
 
     def _http_error(self, method, path, response):
         status = response.status_code
@@ -265,39 +286,63 @@ class GitlabClient(object):
             location = response.headers.get('Location') or 'nowhere'
             return self._error(
                 'GitLab redirected %s (HTTP %s) to %s; requests are not sent on to another address, because the token '
-                'would go with them. Set api_url to GitLab\'s external URL (often the https:// one).'
-                % (where, status, location), method, path, status, None, 'redirect')
+                'would go with them. Set api_url to GitLab\'s external URL (often the https:// one).' % (where, status, location),
+                method,
+                path,
+                status,
+                None,
+                'redirect',
+            )
         if status == 401:
             return self._error(
                 'GitLab rejected the token (401 on %s): it is unknown, expired or revoked.%s '
                 'Check api_token / api_oauth_token (or GITLAB_API_TOKEN).' % (where, said),
-                method, path, status, text, 'unauthorized')
+                method,
+                path,
+                status,
+                text,
+                'unauthorized',
+            )
         if status == 403:
             return self._error(
                 'GitLab refused %s (403 Forbidden): the token\'s user is not an administrator, or Admin Mode is '
                 'on and the token lacks the admin_mode scope.%s Use a token of an administrator with the api '
-                '(and admin_mode) scopes.' % (where, said), method, path, status, text, 'forbidden')
+                '(and admin_mode) scopes.' % (where, said),
+                method,
+                path,
+                status,
+                text,
+                'forbidden',
+            )
         if status == 404:
             body = _json_body(response)
             if isinstance(body, dict) and 'message' in body:
-                return self._error('GitLab answered 404 to %s: %s' % (where, text or 'not found'),
-                                   method, path, status, text, 'not_found')
+                return self._error('GitLab answered 404 to %s: %s' % (where, text or 'not found'), method, path, status, text, 'not_found')
             # Grape's catch-all: {"error":"404 Not Found"}; a route (or method) this GitLab does not have.
-            return self._error('This GitLab does not support %s (404 for an unknown route): the endpoint is not '
-                               'available on this version.%s' % (where, said),
-                               method, path, status, text, 'route_not_found')
+            return self._error(
+                'This GitLab does not support %s (404 for an unknown route): the endpoint is not available on this version.%s' % (where, said),
+                method,
+                path,
+                status,
+                text,
+                'route_not_found',
+            )
         if status == 405:
-            return self._error('This GitLab does not support %s (405 Method Not Allowed).%s' % (where, said),
-                               method, path, status, text, 'method_not_allowed')
+            return self._error('This GitLab does not support %s (405 Method Not Allowed).%s' % (where, said), method, path, status, text, 'method_not_allowed')
         if status == 429:
-            return self._error('GitLab rate-limited %s (429) and the retry budget is spent.%s Wait and run again, or '
-                               'raise max_retries / max_retry_wait.' % (where, said),
-                               method, path, status, text, 'rate_limited')
+            return self._error(
+                'GitLab rate-limited %s (429) and the retry budget is spent.%s Wait and run again, or raise max_retries / max_retry_wait.' % (where, said),
+                method,
+                path,
+                status,
+                text,
+                'rate_limited',
+            )
         if status >= 500:
-            return self._error('GitLab failed on %s with HTTP %s.%s Check the GitLab server logs.' % (where, status, said),
-                               method, path, status, text, 'server')
-        return self._error('GitLab rejected %s with HTTP %s.%s' % (where, status, said),
-                           method, path, status, text, 'client')
+            return self._error(
+                'GitLab failed on %s with HTTP %s.%s Check the GitLab server logs.' % (where, status, said), method, path, status, text, 'server'
+            )
+        return self._error('GitLab rejected %s with HTTP %s.%s' % (where, status, said), method, path, status, text, 'client')
 
     @staticmethod
     def _reason(exc):
@@ -313,37 +358,68 @@ class GitlabClient(object):
             return self._error(
                 'The TLS connection to GitLab at %s failed (%s): %s. If GitLab\'s certificate is not trusted, set '
                 'ca_path to the CA bundle that signed it (validate_certs=false is insecure); if GitLab serves plain '
-                'HTTP, use an http:// api_url.' % (self.api_url, where, self._reason(exc)), method, path, kind='tls')
+                'HTTP, use an http:// api_url.' % (self.api_url, where, self._reason(exc)),
+                method,
+                path,
+                kind='tls',
+            )
         if isinstance(exc, requests.exceptions.InvalidHeader):
             # Its text quotes the header value, that is the token: never shown.
             return self._error(
                 'The request %s could not be sent: a header value is not valid in HTTP (usually a token with a '
-                'newline or another control character). Check api_token / api_oauth_token (or GITLAB_API_TOKEN).'
-                % where, method, path, kind='invalid_request')
+                'newline or another control character). Check api_token / api_oauth_token (or GITLAB_API_TOKEN).' % where,
+                method,
+                path,
+                kind='invalid_request',
+            )
         if isinstance(exc, UnicodeEncodeError):
             return self._error(
                 'The request %s could not be sent: a header or the URL holds a character HTTP cannot carry. Check '
-                'api_token / api_oauth_token and api_url.' % where, method, path, kind='invalid_request')
-        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                            requests.exceptions.InvalidSchema, requests.exceptions.URLRequired,
-                            ValueError, UnicodeError)):
+                'api_token / api_oauth_token and api_url.' % where,
+                method,
+                path,
+                kind='invalid_request',
+            )
+        if isinstance(
+            exc,
+            (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.URLRequired,
+                ValueError,
+                UnicodeError,
+            ),
+        ):
             return self._error(
-                'The request %s could not be sent: its URL is not valid (%s: %s). Check api_url.'
-                % (where, type(exc).__name__, self._reason(exc)), method, path, kind='invalid_request')
-        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                            _CutBody)):
+                'The request %s could not be sent: its URL is not valid (%s: %s). Check api_url.' % (where, type(exc).__name__, self._reason(exc)),
+                method,
+                path,
+                kind='invalid_request',
+            )
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError, _CutBody)):
             return self._error(
                 'GitLab\'s answer to %s was cut off or could not be decoded (%s), also after retries. A proxy or '
                 'load balancer in front of GitLab may be dropping connections: check its logs and GitLab\'s, raise '
-                'timeout or max_retries, and run again.' % (where, type(exc).__name__), method, path, kind='transport')
+                'timeout or max_retries, and run again.' % (where, type(exc).__name__),
+                method,
+                path,
+                kind='transport',
+            )
         if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
             return self._error(
                 'GitLab could not be reached at %s (%s): %s. Check api_url (scheme, host, port), that GitLab is '
-                'running and reachable from the host that runs the module, proxy settings, and timeout.'
-                % (self.api_url, where, self._reason(exc)), method, path, kind='connection')
+                'running and reachable from the host that runs the module, proxy settings, and timeout.' % (self.api_url, where, self._reason(exc)),
+                method,
+                path,
+                kind='connection',
+            )
         return self._error(
-            'The request %s failed (%s: %s). Check api_url and any proxy settings, then run again.'
-            % (where, type(exc).__name__, self._reason(exc)), method, path, kind='connection')
+            'The request %s failed (%s: %s). Check api_url and any proxy settings, then run again.' % (where, type(exc).__name__, self._reason(exc)),
+            method,
+            path,
+            kind='connection',
+        )
 
     # -- sending -------------------------------------------------------------------------
 
@@ -378,8 +454,7 @@ class GitlabClient(object):
             try:
                 # No redirects: requests would carry PRIVATE-TOKEN to whatever host a redirect names, and turn a
                 # redirected POST into a GET.
-                response = self.session.request(method, url, params=params, json=data, timeout=self.timeout,
-                                                allow_redirects=False)
+                response = self.session.request(method, url, params=params, json=data, timeout=self.timeout, allow_redirects=False)
                 if response.status_code < 300:
                     response.gitlab_body = self._decode(method, path, response)
             except (OSError, ValueError, UnicodeError, _CutBody) as error:  # RequestException is an OSError
@@ -392,7 +467,7 @@ class GitlabClient(object):
                 break
             delay = _retry_after_seconds(response) if response is not None else None
             if delay is None:
-                delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+                delay = min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt))
             if waited + delay > self.max_retry_wait:
                 break
             self._sleep(delay)
@@ -413,12 +488,16 @@ class GitlabClient(object):
             content_type = response.headers.get('Content-Type') or ''
             if 'json' in content_type and method != 'POST':
                 # JSON promised but cut short: worth another try like any transient fault.
-                raise _CutBody('incomplete JSON body')
+                raise _CutBody('incomplete JSON body') from None
             raise self._error(
                 'GitLab answered %s %s with something that is not JSON (HTTP %s, Content-Type %s). Check that api_url '
                 'is the base URL of GitLab (for example https://gitlab.example.com), not another service.'
                 % (method, path, response.status_code, content_type or 'none'),
-                method, path, response.status_code, kind='invalid_response')
+                method,
+                path,
+                response.status_code,
+                kind='invalid_response',
+            ) from None
 
     def request(self, method, path, params=None, data=None):
         """Send a request and return the decoded JSON body (None for an empty body).
@@ -433,9 +512,13 @@ class GitlabClient(object):
             raise self._http_error(method, path, response)
         body = response.gitlab_body
         if method in ('POST', 'PUT') and body is not None and not isinstance(body, dict):
-            raise self._error('GitLab answered %s %s with %s where an object was expected.'
-                              % (method, path, type(body).__name__), method, path, response.status_code,
-                              kind='invalid_response')
+            raise self._error(
+                'GitLab answered %s %s with %s where an object was expected.' % (method, path, type(body).__name__),
+                method,
+                path,
+                response.status_code,
+                kind='invalid_response',
+            )
         return body
 
     def get(self, path, params=None):
@@ -469,9 +552,13 @@ class GitlabClient(object):
             raise self._http_error('GET', path, response)
         page = response.gitlab_body
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
-            raise self._error('GitLab answered GET %s with %s where a list of objects was expected.'
-                              % (path, type(page).__name__), 'GET', path, response.status_code,
-                              kind='invalid_response')
+            raise self._error(
+                'GitLab answered GET %s with %s where a list of objects was expected.' % (path, type(page).__name__),
+                'GET',
+                path,
+                response.status_code,
+                kind='invalid_response',
+            )
         return response, page
 
     def get_all(self, path, params=None):

@@ -77,15 +77,13 @@ class GitlabModule(AnsibleModule):
     option_checks: a function of the params returning the module's own problems (messages or None).
     """
 
-    def __init__(self, argument_spec=None, mutually_exclusive=None, url_options=(), token_options=(), option_checks=None,
-                 **kwargs):
+    def __init__(self, argument_spec=None, mutually_exclusive=None, url_options=(), token_options=(), option_checks=None, **kwargs):
         spec = gitlab_api_argument_spec()
         spec.update(argument_spec or {})
         kwargs.setdefault('supports_check_mode', True)
         super(GitlabModule, self).__init__(
-            argument_spec=spec,
-            mutually_exclusive=list(GITLAB_API_MUTUALLY_EXCLUSIVE) + list(mutually_exclusive or []),
-            **kwargs)
+            argument_spec=spec, mutually_exclusive=list(GITLAB_API_MUTUALLY_EXCLUSIVE) + list(mutually_exclusive or []), **kwargs
+        )
         self.url_options = tuple(url_options)
         self.token_options = ('api_token', 'api_oauth_token') + tuple(token_options)
         self._option_checks = option_checks
@@ -109,8 +107,7 @@ class GitlabModule(AnsibleModule):
             userinfo = URL_USERINFO.match(value) if isinstance(value, str) else None
             if userinfo:
                 password = userinfo.group('userinfo').partition(':')[2]
-                self.no_log_values.update(secret for secret in (userinfo.group('userinfo'), password)
-                                          if len(secret) >= MIN_MASKED_LENGTH)
+                self.no_log_values.update(secret for secret in (userinfo.group('userinfo'), password) if len(secret) >= MIN_MASKED_LENGTH)
 
     def _tokens(self):
         token = self.params['api_token']
@@ -126,18 +123,15 @@ class GitlabModule(AnsibleModule):
         params = self.params
         problems = [validate_http_url(params['api_url'], 'api_url', allow_userinfo=False)]
         if self.token is None and self.oauth_token is None:
-            problems.append('No GitLab token given: set api_token (or the %s environment variable) or '
-                            'api_oauth_token.' % TOKEN_ENV)
+            problems.append('No GitLab token given: set api_token (or the %s environment variable) or api_oauth_token.' % TOKEN_ENV)
         env_token = self.token is not None and params['api_token'] is None
-        problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token',
-                                       ascii_only=True))
+        problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token', ascii_only=True))
         problems.append(validate_token(self.oauth_token, 'api_oauth_token', ascii_only=True))
         problems.append(validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True))
         problems.append(validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS))
         problems.append(validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES))
         if params['ca_path'] is not None and not os.path.exists(params['ca_path']):
-            problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a '
-                            'directory of CA certificates.' % params['ca_path'])
+            problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
         for option in self.url_options:
             if params.get(option) is not None:
                 problems.append(validate_http_url(params[option], option))
@@ -157,9 +151,15 @@ class GitlabModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         params = self.params
         return GitlabClient(
-            params['api_url'], token=self.token, oauth_token=self.oauth_token, validate_certs=params['validate_certs'],
-            ca_path=params['ca_path'], timeout=params['timeout'], max_retries=params['max_retries'],
-            max_retry_wait=params['max_retry_wait'])
+            params['api_url'],
+            token=self.token,
+            oauth_token=self.oauth_token,
+            validate_certs=params['validate_certs'],
+            ca_path=params['ca_path'],
+            timeout=params['timeout'],
+            max_retries=params['max_retries'],
+            max_retry_wait=params['max_retry_wait'],
+        )
 
     # -- running ---------------------------------------------------------------------------
 
@@ -193,9 +193,10 @@ class GitlabModule(AnsibleModule):
         matches = [item for item in items if item.get(key) == value]
         if len(matches) > 1:
             self.fail_json(
-                msg='%d %s have the %s %r (ids %s); %s' % (
-                    len(matches), what, key, redact_url(value), ', '.join('%s' % item.get('id') for item in matches),
-                    hint), changed=False)
+                msg='%d %s have the %s %r (ids %s); %s'
+                % (len(matches), what, key, redact_url(value), ', '.join('%s' % item.get('id') for item in matches), hint),
+                changed=False,
+            )
         return matches[0] if matches else None
 
     def delete(self, path):
@@ -224,8 +225,10 @@ class GitlabModule(AnsibleModule):
         try:
             return create()
         except GitlabApiError as error:
-            error.msg = ('%s was deleted to apply the change, but creating it again failed, so it does not exist now; '
-                         'run the task again to create it. %s' % (what, error.msg))
+            error.msg = '%s was deleted to apply the change, but creating it again failed, so it does not exist now; run the task again to create it. %s' % (
+                what,
+                error.msg,
+            )
             raise
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import re
 import traceback
-
 from urllib.parse import urlsplit
 
 REQUESTS_IMPORT_ERROR = None
@@ -92,13 +91,14 @@ def validate_http_url(value, option, allow_userinfo=True):
     With allow_userinfo=False a user:password@ part is refused (its password is never echoed).
     """
     if not isinstance(value, str) or not value:
-        return 'Option %s must be an absolute http:// or https:// URL with a host name, got %s' % (
-            option, 'nothing' if not value else type(value).__name__)
+        return 'Option %s must be an absolute http:// or https:// URL with a host name, got %s' % (option, 'nothing' if not value else type(value).__name__)
     if len(value) > MAX_URL:
         return 'Option %s is too long for a URL (%d characters, at most %d)' % (option, len(value), MAX_URL)
     if _UNSAFE.search(value):
-        return ('Option %s must not contain whitespace or control characters; it has %s. Remove it (a value read from '
-                'a file usually ends in a newline: use "| trim").' % (option, _describe_unsafe(value)))
+        return (
+            'Option %s must not contain whitespace or control characters; it has %s. Remove it (a value read from '
+            'a file usually ends in a newline: use "| trim").' % (option, _describe_unsafe(value))
+        )
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -112,8 +112,10 @@ def validate_http_url(value, option, allow_userinfo=True):
         return 'Option %s must be an absolute http:// or https:// URL with a host name, got %s' % (option, _shown(value))
     if parts.username is not None or parts.password is not None or '@' in parts.netloc:
         if not allow_userinfo:
-            return ('Option %s must not contain a user name or password (user:password@); give the credentials in '
-                    'their own options. Got %s' % (option, _shown(value)))
+            return 'Option %s must not contain a user name or password (user:password@); give the credentials in their own options. Got %s' % (
+                option,
+                _shown(value),
+            )
     if port is not None and not 1 <= port <= 65535:
         return 'Option %s has port %s; a port must be between 1 and 65535' % (option, port)
     if parts.netloc.endswith(':'):
@@ -153,12 +155,15 @@ def validate_token(value, option, ascii_only=False):
     if value == '':
         return 'Option %s must not be empty' % option
     if _UNSAFE.search(value):
-        return ('Option %s must not contain whitespace or control characters; it has %s. The module does not strip it: '
-                'remove it (a token read from a file usually ends in a newline: use "| trim").'
-                % (option, _describe_unsafe(value)))
+        return (
+            'Option %s must not contain whitespace or control characters; it has %s. The module does not strip it: '
+            'remove it (a token read from a file usually ends in a newline: use "| trim").' % (option, _describe_unsafe(value))
+        )
     if ascii_only and not all(' ' < char < '\x7f' for char in value):
-        return ('Option %s must hold only printable ASCII characters (it is sent in an HTTP header); it has another '
-                'character. Check that the right value was given.' % option)
+        return (
+            'Option %s must hold only printable ASCII characters (it is sent in an HTTP header); it has another '
+            'character. Check that the right value was given.' % option
+        )
     return None
 
 

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 # The one guarded requests import of the collection; re-exported for koding_team.
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (  # pylint: disable=unused-import
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
+    HAS_REQUESTS,  # noqa: F401
+    REQUESTS_IMPORT_ERROR,  # noqa: F401
     USER_AGENT,
     requests,
 )
@@ -61,8 +61,7 @@ class KodingClient:
         try:
             return self.session.request(method, self.url + path, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.RequestException as error:
-            raise KodingError('cannot reach Koding at %s: %s; check the URL and that Koding is up (GET %s/-/version)'
-                              % (self.url, error, self.url)) from error
+            raise KodingError('cannot reach Koding at %s: %s; check the URL and that Koding is up (GET %s/-/version)' % (self.url, error, self.url)) from error
 
     def get_team(self, slug):
         """The team's record, or None when Koding has no team with this slug."""
@@ -74,8 +73,7 @@ class KodingClient:
         try:
             team = response.json()
         except ValueError as error:
-            raise KodingError('reading team %s: Koding answered HTTP 200 without JSON; is %s really Koding?'
-                              % (slug, self.url)) from error
+            raise KodingError('reading team %s: Koding answered HTTP 200 without JSON; is %s really Koding?' % (slug, self.url)) from error
         return team if isinstance(team, dict) else {'slug': slug}
 
     def csrf_token(self):
@@ -85,8 +83,7 @@ class KodingClient:
             self.request('GET', '/')
             token = self.session.cookies.get(CSRF_NAME)
         if not token:
-            raise KodingError('Koding at %s set no %s cookie, so no form can be posted; is the URL the public one (nginx)?'
-                              % (self.url, CSRF_NAME))
+            raise KodingError('Koding at %s set no %s cookie, so no form can be posted; is the URL the public one (nginx)?' % (self.url, CSRF_NAME))
         return token
 
     def create_team(self, slug, company_name, email, username, password):
@@ -108,15 +105,13 @@ class KodingClient:
         response = self.request('POST', '/-/teams/create', data=form)
         if response.status_code == 200:
             return
-        raise KodingError('creating team %s failed: HTTP %d %s; %s'
-                          % (slug, response.status_code, server_message(response), create_hint(response)))
+        raise KodingError('creating team %s failed: HTTP %d %s; %s' % (slug, response.status_code, server_message(response), create_hint(response)))
 
 
 def create_hint(response):
     """What to do about a refused POST /-/teams/create, by Koding's status code (createteam.coffee)."""
     if response.status_code == 400:
-        return ('Koding refused the team options: the slug equals the username, the slug is invalid or reserved, '
-                'or the username or email is already taken')
+        return 'Koding refused the team options: the slug equals the username, the slug is invalid or reserved, or the username or email is already taken'
     if response.status_code == 403:
         if 'csrf' in (response.text or '').lower():
             return 'the CSRF check failed; use the public URL (nginx), where Koding hands out the _csrf cookie'
@@ -127,6 +122,5 @@ def create_hint(response):
             body = None
         if isinstance(body, dict):
             suggested = body.get('suggested')
-        return 'the team URL is taken by another team%s' % (
-            '; Koding suggests the slug %s' % suggested if suggested else '')
+        return 'the team URL is taken by another team%s' % ('; Koding suggests the slug %s' % suggested if suggested else '')
     return 'check the Koding backend logs'

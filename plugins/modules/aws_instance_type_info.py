@@ -233,14 +233,16 @@ def main():
         if name not in known:
             continue
         item = known[name]
-        result.append(dict(
-            instance_type=name,
-            vcpus=item.get("VCpuInfo", {}).get("DefaultVCpus", 0),
-            memory_mib=item.get("MemoryInfo", {}).get("SizeInMiB", 0),
-            current_generation=item.get("CurrentGeneration", False),
-            architectures=item.get("ProcessorInfo", {}).get("SupportedArchitectures", []),
-            availability_zones=sorted(zones.get(name, ())),
-        ))
+        result.append(
+            dict(
+                instance_type=name,
+                vcpus=item.get("VCpuInfo", {}).get("DefaultVCpus", 0),
+                memory_mib=item.get("MemoryInfo", {}).get("SizeInMiB", 0),
+                current_generation=item.get("CurrentGeneration", False),
+                architectures=item.get("ProcessorInfo", {}).get("SupportedArchitectures", []),
+                availability_zones=sorted(zones.get(name, ())),
+            )
+        )
     module.exit_json(changed=False, instance_types=result, unknown=unknown, region=client.meta.region_name)
 
 

@@ -122,7 +122,6 @@ def wanted_changes(current, koding_enabled, koding_url):
 
 
 class KodingSettings(object):
-
     def __init__(self, module):
         self.module = module
         self.client = module.client
@@ -133,9 +132,11 @@ class KodingSettings(object):
         if self.koding_enabled:
             self.module.fail_json(
                 msg='GitLab %s has no Koding settings (koding_enabled is absent from GET %s): GitLab deprecated the '
-                    'Koding integration in 10.0 and removed its settings in 11.5. Use a GitLab that still has them '
-                    '(8.13 to 11.4), or set koding_enabled=false.' % (self.client.version(), SETTINGS_PATH),
-                changed=False, supported=False)
+                'Koding integration in 10.0 and removed its settings in 11.5. Use a GitLab that still has them '
+                '(8.13 to 11.4), or set koding_enabled=false.' % (self.client.version(), SETTINGS_PATH),
+                changed=False,
+                supported=False,
+            )
         if self.koding_url is not None:
             self.module.warn('koding_url was ignored: this GitLab has no Koding settings.')
         return dict(changed=False, supported=False, settings=dict(koding_enabled=False, koding_url=None))

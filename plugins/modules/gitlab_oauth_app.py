@@ -227,8 +227,7 @@ APPS_PATH = '/applications'
 RENEW_SINCE = '16.11'
 LIST_SINCE = '11.5'
 ADMIN_PAGE = 'Admin Area, Applications'
-DUPLICATE_HINT = ('remove the extra ones (%s) so the name identifies one application, or give application_id to '
-                  'say which one this task manages.' % ADMIN_PAGE)
+DUPLICATE_HINT = 'remove the extra ones (%s) so the name identifies one application, or give application_id to say which one this task manages.' % ADMIN_PAGE
 
 
 def app_view(app):
@@ -271,8 +270,7 @@ def redirect_uri_problem(value):
         if validate_token(uri, 'redirect_uri'):
             return 'Option redirect_uri must not contain whitespace or control characters inside a URI'
         if ':' not in uri:
-            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (
-                GitlabModule.shown_url(uri)[:200])
+            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (GitlabModule.shown_url(uri)[:200])
     return None
 
 
@@ -286,7 +284,6 @@ def normalize_scopes(scopes):
 
 
 class OAuthApp(object):
-
     def __init__(self, module):
         self.module = module
         self.client = module.client
@@ -314,20 +311,21 @@ class OAuthApp(object):
         if len(named) > 1 and wanted_id:
             mine = [app for app in named if app.get('application_id') == wanted_id]
             if len(mine) == 1:
-                self.module.warn('%d OAuth applications are named %r; this task manages the one with application_id '
-                                 '%s (id %s). Remove the others (%s).'
-                                 % (len(named), self.name, wanted_id, mine[0].get('id'), ADMIN_PAGE))
+                self.module.warn(
+                    '%d OAuth applications are named %r; this task manages the one with application_id '
+                    '%s (id %s). Remove the others (%s).' % (len(named), self.name, wanted_id, mine[0].get('id'), ADMIN_PAGE)
+                )
                 return mine[0]
         return self.module.find_one(named, 'application_name', self.name, 'OAuth applications', DUPLICATE_HINT)
 
     def differences(self, app):
         diffs = []
         if set(redirect_uri_list(app.get('callback_url') or '')) != set(self.uris):
-            diffs.append('redirect_uri (GitLab has %r, the task wants %r)' % (
-                self.module.shown_url(app.get('callback_url')), self.module.shown_url(self.redirect_uri)))
+            diffs.append(
+                'redirect_uri (GitLab has %r, the task wants %r)' % (self.module.shown_url(app.get('callback_url')), self.module.shown_url(self.redirect_uri))
+            )
         if app.get('confidential') is not None and app.get('confidential') != self.params['confidential']:
-            diffs.append('confidential (GitLab has %s, the task wants %s)'
-                         % (app.get('confidential'), self.params['confidential']))
+            diffs.append('confidential (GitLab has %s, the task wants %s)' % (app.get('confidential'), self.params['confidential']))
         return diffs
 
     def wanted_view(self, app=None):
@@ -338,20 +336,24 @@ class OAuthApp(object):
     # -- writing -------------------------------------------------------------------------
 
     def post(self):
-        data = dict(name=self.name, redirect_uri=self.redirect_uri, scopes=self.scopes,
-                    confidential=self.params['confidential'])
+        data = dict(name=self.name, redirect_uri=self.redirect_uri, scopes=self.scopes, confidential=self.params['confidential'])
         created = self.client.post(APPS_PATH, data=data) or {}
         if 'confidential' not in created and not self.params['confidential']:
-            self.module.warn('This GitLab does not report whether an application is confidential; it may have '
-                             'created the application as confidential although confidential=false was asked for.')
+            self.module.warn(
+                'This GitLab does not report whether an application is confidential; it may have '
+                'created the application as confidential although confidential=false was asked for.'
+            )
         return created, created.get('secret')
 
     def create(self):
         """Create, then look again: if a concurrent run created one too, the lowest id stays."""
         created, secret = self.post()
         named = self.list_named() or []
-        mine = [app for app in named if (created.get('id') is not None and app.get('id') == created.get('id'))
-                or app.get('application_id') == created.get('application_id')]
+        mine = [
+            app
+            for app in named
+            if (created.get('id') is not None and app.get('id') == created.get('id')) or app.get('application_id') == created.get('application_id')
+        ]
         app = dict(mine[0], **dict((k, v) for k, v in created.items() if v is not None)) if mine else created
         if len(named) > 1 and mine:
             keep = min(named, key=lambda item: item.get('id') or 0)
@@ -359,13 +361,16 @@ class OAuthApp(object):
                 self.module.delete('%s/%s' % (APPS_PATH, app['id']))
                 self.module.fail_json(
                     msg='Another run created the OAuth application %r (id %s) at the same time as this one, and only '
-                        'it holds that application\'s secret. This run removed its own copy (id %s) and changed '
-                        'nothing else. Use the other run\'s result (do not run one set-up twice at once), or run '
-                        'again with application_id set to the other application\'s client id.'
-                        % (self.name, keep.get('id'), app['id']),
-                    changed=False, application=app_view(keep))
-            self.module.warn('Another run created an OAuth application named %r at the same time; this run\'s '
-                             'application (id %s) stays and the other run removes its copy.' % (self.name, app['id']))
+                    'it holds that application\'s secret. This run removed its own copy (id %s) and changed '
+                    'nothing else. Use the other run\'s result (do not run one set-up twice at once), or run '
+                    'again with application_id set to the other application\'s client id.' % (self.name, keep.get('id'), app['id']),
+                    changed=False,
+                    application=app_view(keep),
+                )
+            self.module.warn(
+                'Another run created an OAuth application named %r at the same time; this run\'s '
+                'application (id %s) stays and the other run removes its copy.' % (self.name, app['id'])
+            )
         return app, secret
 
     def renew(self, app):
@@ -375,15 +380,21 @@ class OAuthApp(object):
         except GitlabApiError as error:
             if not error.endpoint_unsupported:
                 raise
-            self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH, RENEW_SINCE,
-                                  'Use recreate=on_change with a changed property to get a new secret.')
+            self.fail_unsupported(
+                'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
+                RENEW_SINCE,
+                'Use recreate=on_change with a changed property to get a new secret.',
+            )
         return dict(app, **dict((k, v) for k, v in renewed.items() if v is not None)), renewed.get('secret')
 
     def fail_unsupported(self, what, since, todo, listing_supported=True):
         # unsupported=True lets a playbook tell "GitLab cannot do this" from other failures without parsing msg.
-        self.module.fail_json(msg='GitLab %s cannot %s through its API (that needs GitLab %s or later). %s'
-                              % (self.client.version(), what, since, todo), changed=False, unsupported=True,
-                              listing_supported=listing_supported)
+        self.module.fail_json(
+            msg='GitLab %s cannot %s through its API (that needs GitLab %s or later). %s' % (self.client.version(), what, since, todo),
+            changed=False,
+            unsupported=True,
+            listing_supported=listing_supported,
+        )
 
     # -- states --------------------------------------------------------------------------
 
@@ -394,9 +405,11 @@ class OAuthApp(object):
             if diffs and self.params['recreate'] == 'never':
                 self.module.fail_json(
                     msg='The OAuth application %r (id %s) differs from the task in: %s. GitLab cannot update an '
-                        'application; set recreate=on_change to delete and re-create it (it then gets a new client '
-                        'id and secret). Scopes cannot be compared.' % (self.name, app.get('id'), '; '.join(diffs)),
-                    changed=False, application=app_view(app))
+                    'application; set recreate=on_change to delete and re-create it (it then gets a new client '
+                    'id and secret). Scopes cannot be compared.' % (self.name, app.get('id'), '; '.join(diffs)),
+                    changed=False,
+                    application=app_view(app),
+                )
             if diffs:
                 action = 'recreate'
             elif self.params['renew_secret']:
@@ -404,15 +417,19 @@ class OAuthApp(object):
             else:
                 return False, app_view(app), None
         if action == 'renew' and self.client.version_tuple() < (16, 11, 0):
-            self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH, RENEW_SINCE,
-                                  'Use recreate=on_change with a changed property to get a new secret.')
+            self.fail_unsupported(
+                'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
+                RENEW_SINCE,
+                'Use recreate=on_change with a changed property to get a new secret.',
+            )
         if self.module.check_mode:
             return True, app_view(app) if action == 'renew' else self.wanted_view(), None
         if action == 'create':
             created, secret = self.create()
         elif action == 'recreate':
             created, secret = self.module.delete_then_create(
-                '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id']))
+                '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id'])
+            )
         else:
             created, secret = self.renew(app)
         return True, app_view(created), secret
@@ -424,30 +441,38 @@ class OAuthApp(object):
             if self.module.check_mode:
                 return True, self.wanted_view(), None
             created, secret = self.post()
-            self.module.warn('GitLab %s cannot list OAuth applications, so this run created %r without being able to '
-                             'see whether an earlier run had created it; keep its application_id and pass it next '
-                             'time. An older copy, if any, remains in %s.' % (self.client.version(), self.name, ADMIN_PAGE))
+            self.module.warn(
+                'GitLab %s cannot list OAuth applications, so this run created %r without being able to '
+                'see whether an earlier run had created it; keep its application_id and pass it next '
+                'time. An older copy, if any, remains in %s.' % (self.client.version(), self.name, ADMIN_PAGE)
+            )
             return True, dict(app_view(created), application_name=self.name), secret
         if self.params['recreate'] == 'on_change':
-            self.fail_unsupported('list or delete applications (GET and DELETE %s)' % APPS_PATH, LIST_SINCE,
-                                  'So it cannot compare the application with application_id %s nor re-create it: '
-                                  'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE),
-                                  listing_supported=False)
+            self.fail_unsupported(
+                'list or delete applications (GET and DELETE %s)' % APPS_PATH,
+                LIST_SINCE,
+                'So it cannot compare the application with application_id %s nor re-create it: '
+                'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE),
+                listing_supported=False,
+            )
         # Trusted as given: nothing about the application can be read back, so nothing is compared.
-        return False, dict(id=None, application_id=application_id, application_name=None, callback_url=None,
-                           confidential=None), None
+        return False, dict(id=None, application_id=application_id, application_name=None, callback_url=None, confidential=None), None
 
     def run(self):
         named = self.list_named()
         state = self.params['state']
         if named is None:
             if state == 'absent':
-                self.fail_unsupported('delete OAuth applications (DELETE %s/:id)' % APPS_PATH, LIST_SINCE,
-                                      'Delete %r in %s.' % (self.name, ADMIN_PAGE), listing_supported=False)
+                self.fail_unsupported(
+                    'delete OAuth applications (DELETE %s/:id)' % APPS_PATH, LIST_SINCE, 'Delete %r in %s.' % (self.name, ADMIN_PAGE), listing_supported=False
+                )
             if self.params['renew_secret'] and self.params['application_id']:
-                self.fail_unsupported('renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
-                                      RENEW_SINCE, 'Delete the application in %s and run again without '
-                                      'application_id to create a new one.' % ADMIN_PAGE, listing_supported=False)
+                self.fail_unsupported(
+                    'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
+                    RENEW_SINCE,
+                    'Delete the application in %s and run again without application_id to create a new one.' % ADMIN_PAGE,
+                    listing_supported=False,
+                )
             changed, after, secret = self.present_without_list()
             before = dict(application_id=self.params['application_id']) if self.params['application_id'] else {}
             diff_after = dict(before) if not changed else dict(after, secret=None)
@@ -477,7 +502,7 @@ def option_problems(params):
     problems.append(redirect_uri_problem(params['redirect_uri']))
     if params['state'] == 'present' and not normalize_scopes(params['scopes']):
         problems.append('Option scopes must name at least one scope')
-    for scope in (params['scopes'] or []):
+    for scope in params['scopes'] or []:
         if validate_text(scope, 'scopes'):
             problems.append('Option scopes must not contain control characters')
     problems.append(validate_token(params['application_id'], 'application_id'))

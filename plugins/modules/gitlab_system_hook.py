@@ -159,8 +159,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import G
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule, masked
 
 HOOKS_PATH = '/hooks'
-EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_events=False,
-                      repository_update_events=True)
+EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_events=False, repository_update_events=True)
 FLAGS = tuple(EVENT_DEFAULTS) + ('enable_ssl_verification',)
 NAMED_OPTIONS = ('name', 'description')
 NAMES_SINCE = (17, 1, 0)
@@ -194,7 +193,6 @@ def diff_view(hook):
 
 
 class SystemHook(object):
-
     def __init__(self, module):
         self.module = module
         self.client = module.client
@@ -218,15 +216,18 @@ class SystemHook(object):
         if 'repository_update_events' in wanted and self.client.version_tuple() < REPOSITORY_UPDATE_EVENTS_SINCE:
             asked = wanted.pop('repository_update_events')
             if asked is not EVENT_DEFAULTS['repository_update_events']:
-                self.module.warn('GitLab %s ignores repository_update_events when it creates a system hook (it stays '
-                                 'true) and cannot update hooks, so the option was not applied.' % self.client.version())
+                self.module.warn(
+                    'GitLab %s ignores repository_update_events when it creates a system hook (it stays '
+                    'true) and cannot update hooks, so the option was not applied.' % self.client.version()
+                )
         named = dict((key, self.params[key]) for key in NAMED_OPTIONS if self.params[key] is not None)
         if named:
             if self.names_supported(hooks):
                 wanted.update(named)
             else:
-                self.module.warn('The system hooks of this GitLab have no name or description (GitLab 17.1 added '
-                                 'them); ignored the option(s) %s.' % ', '.join(sorted(named)))
+                self.module.warn(
+                    'The system hooks of this GitLab have no name or description (GitLab 17.1 added them); ignored the option(s) %s.' % ', '.join(sorted(named))
+                )
         return wanted
 
     def post(self, settings):
@@ -247,10 +248,11 @@ class SystemHook(object):
         extras = [hook for hook in same if hook is not keep]
         for extra in extras:
             self.module.delete('%s/%s' % (HOOKS_PATH, extra['id']))
-        self.module.warn('%d more system hook(s) with the URL %s appeared while this run created one (another run '
-                         'working at the same time); kept hook %s and removed hook(s) %s.'
-                         % (len(extras), self.module.shown_url(self.url), keep['id'],
-                            ', '.join('%s' % extra['id'] for extra in extras)))
+        self.module.warn(
+            '%d more system hook(s) with the URL %s appeared while this run created one (another run '
+            'working at the same time); kept hook %s and removed hook(s) %s.'
+            % (len(extras), self.module.shown_url(self.url), keep['id'], ', '.join('%s' % extra['id'] for extra in extras))
+        )
         return keep
 
     def update(self, hook, changes):
@@ -274,10 +276,11 @@ class SystemHook(object):
         if self.client.version_tuple() < REPOSITORY_UPDATE_EVENTS_SINCE:
             settings.pop('repository_update_events', None)
         if self.params['token'] is None and hook.get('token_present') is not False:
-            self.module.warn('This GitLab cannot update system hooks, so hook %s was deleted and re-created; no token '
-                             'was given, so the new hook has no secret token. Set token to keep one.' % hook['id'])
-        return self.module.delete_then_create('%s/%s' % (HOOKS_PATH, hook['id']), lambda: self.create(settings),
-                                              'System hook %s' % hook['id'])
+            self.module.warn(
+                'This GitLab cannot update system hooks, so hook %s was deleted and re-created; no token '
+                'was given, so the new hook has no secret token. Set token to keep one.' % hook['id']
+            )
+        return self.module.delete_then_create('%s/%s' % (HOOKS_PATH, hook['id']), lambda: self.create(settings), 'System hook %s' % hook['id'])
 
     def present(self, hook, hooks):
         wanted = self.wanted(hooks)

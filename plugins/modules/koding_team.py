@@ -140,13 +140,15 @@ from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
 SLUG_PATTERN = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
 # The team domains Koding refuses (workers/social/lib/social/models/user/reservedteamdomains.coffee
 # at the pinned commit). Koding checks them only after converting the admin user.
-RESERVED_SLUGS = frozenset('''
+RESERVED_SLUGS = frozenset(
+    '''
     www m ftp imap pop smtp mail webmail blog wiki support kb help static api media vpn admin beta files
     resources secure ssl status mobile search videos aws do digitalocean learn localhost ns0 ns1 stories dev
     latest sandbox cebeci dev-p dev-p2 email kite lessons new prod proxy-ap-southeast-1 proxy-eu-west-1
     proxy-us-east-1 proxy-us-west-2 s3 up inbound devtunnelproxy p p2 t t2 dev-t dev-t2 proxy tunnelproxy
     test hello all channel admins group team info
-'''.split())
+'''.split()
+)
 MIN_PASSWORD = 8
 
 
@@ -171,8 +173,7 @@ def check_options(module):
     if url_error:
         problems.append(url_error)
     if not SLUG_PATTERN.fullmatch(params['slug']):
-        problems.append('slug %r must be lower-case letters and digits joined by single dashes (^%s$)'
-                        % (params['slug'], SLUG_PATTERN.pattern))
+        problems.append('slug %r must be lower-case letters and digits joined by single dashes (^%s$)' % (params['slug'], SLUG_PATTERN.pattern))
     elif params['slug'] in RESERVED_SLUGS:
         problems.append('slug %r is a team domain Koding reserves; choose another slug' % params['slug'])
     if params['username'] and params['username'].lower() == params['slug'].lower():
@@ -199,16 +200,16 @@ def run(module, client):
 
     missing = missing_for_create(params)
     if missing:
-        module.fail_json(msg='Koding at %s has no team %s; %s %s required to create it'
-                         % (client.url, slug, ', '.join(missing), 'is' if len(missing) == 1 else 'are'))
+        module.fail_json(
+            msg='Koding at %s has no team %s; %s %s required to create it' % (client.url, slug, ', '.join(missing), 'is' if len(missing) == 1 else 'are')
+        )
     if module.check_mode:
         return with_diff(module, dict(changed=True, created=True, team=dict(slug=slug)), slug, existed=False)
 
     client.create_team(slug, params['company_name'] or slug, params['email'], params['username'], params['password'])
     team = client.get_team(slug)
     if team is None:
-        raise KodingError('Koding accepted team %s but GET /-/team/%s still answers 404; check the Koding backend logs'
-                          % (slug, slug))
+        raise KodingError('Koding accepted team %s but GET /-/team/%s still answers 404; check the Koding backend logs' % (slug, slug))
     return with_diff(module, dict(changed=True, created=True, team=team), slug, existed=False)
 
 
@@ -224,8 +225,7 @@ def main():
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     check_options(module)
-    client = KodingClient(module.params['url'], validate_certs=module.params['validate_certs'],
-                          timeout=module.params['timeout'])
+    client = KodingClient(module.params['url'], validate_certs=module.params['validate_certs'], timeout=module.params['timeout'])
     try:
         result = run(module, client)
     except KodingError as error:

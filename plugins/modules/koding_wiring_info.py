@@ -116,7 +116,6 @@ import ipaddress
 import json
 import re
 import socket
-
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -135,8 +134,13 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
 TEAM_SLUG = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
 
 # Any event Koding has no handler for does: it is answered without touching any data.
-NO_OP_EVENT = {'event_name': 'project_create', 'name': 'koding-gitlab-verify', 'path': 'koding-gitlab-verify',
-               'path_with_namespace': 'koding-gitlab-verify/koding-gitlab-verify', 'project_id': 0}
+NO_OP_EVENT = {
+    'event_name': 'project_create',
+    'name': 'koding-gitlab-verify',
+    'path': 'koding-gitlab-verify',
+    'path_with_namespace': 'koding-gitlab-verify/koding-gitlab-verify',
+    'project_id': 0,
+}
 
 
 def resolve(name):
@@ -177,8 +181,7 @@ class KodingProbe:
     def request(self, method, path, **kwargs):
         """(status, body text) or (None, error text); never raises for transport errors."""
         try:
-            response = self.session.request(method, self.base + path, timeout=self.timeout,
-                                            allow_redirects=False, **kwargs)
+            response = self.session.request(method, self.base + path, timeout=self.timeout, allow_redirects=False, **kwargs)
             return response.status_code, response.text
         except requests.exceptions.RequestException as exc:
             return None, '%s %s could not be sent: %s' % (method, path, type(exc).__name__)
@@ -192,20 +195,25 @@ def check_dns(parts, team):
     except ValueError:
         pass
     else:
-        return check('dns', False, 'Koding is addressed by the IP address %s, so %s cannot exist' % (host, team_host),
-                     'Give Koding a host name with a wildcard record (or <ip>.nip.io) in gitlab_wiring_koding_host.')
+        return check(
+            'dns',
+            False,
+            'Koding is addressed by the IP address %s, so %s cannot exist' % (host, team_host),
+            'Give Koding a host name with a wildcard record (or <ip>.nip.io) in gitlab_wiring_koding_host.',
+        )
     host_addresses = resolve(host)
     team_addresses = resolve(team_host)
     if not host_addresses:
-        return check('dns', False, '%s does not resolve' % host,
-                     'Create a DNS record for %s pointing at the Koding host.' % host)
+        return check('dns', False, '%s does not resolve' % host, 'Create a DNS record for %s pointing at the Koding host.' % host)
     if not team_addresses:
-        return check('dns', False, '%s does not resolve' % team_host,
-                     'Add a wildcard record *.%s pointing at the Koding host.' % host)
+        return check('dns', False, '%s does not resolve' % team_host, 'Add a wildcard record *.%s pointing at the Koding host.' % host)
     if not host_addresses & team_addresses:
-        return check('dns', False, '%s resolves to %s, %s to %s' % (
-            team_host, ', '.join(sorted(team_addresses)), host, ', '.join(sorted(host_addresses))),
-            'Point the wildcard record *.%s at the same address as %s.' % (host, host))
+        return check(
+            'dns',
+            False,
+            '%s resolves to %s, %s to %s' % (team_host, ', '.join(sorted(team_addresses)), host, ', '.join(sorted(host_addresses))),
+            'Point the wildcard record *.%s at the same address as %s.' % (host, host),
+        )
     return check('dns', True, '%s and %s resolve to %s' % (team_host, host, ', '.join(sorted(host_addresses))))
 
 
@@ -215,8 +223,9 @@ def check_endpoint(probe, name, path):
         return check(name, True, 'GET %s answered 200' % path)
     if status is None:
         return check(name, False, body, 'Make sure the Koding host is up and its public port is open to this machine.')
-    return check(name, False, 'GET %s answered %s' % (path, status),
-                 'Look at the backend container: docker compose logs backend in the Koding stack directory.')
+    return check(
+        name, False, 'GET %s answered %s' % (path, status), 'Look at the backend container: docker compose logs backend in the Koding stack directory.'
+    )
 
 
 def check_team(probe, team):
@@ -225,28 +234,46 @@ def check_team(probe, team):
     if status == 200:
         return check('team', True, 'team %s exists' % team)
     if status == 404:
-        return check('team', False, 'team %s does not exist' % team,
-                     'Run the koding.gitlab.site playbook (koding_team_manage) to create it.')
-    return check('team', False, body if status is None else 'GET %s answered %s' % (path, status),
-                 'Look at the backend container: docker compose logs backend in the Koding stack directory.')
+        return check('team', False, 'team %s does not exist' % team, 'Run the koding.gitlab.site playbook (koding_team_manage) to create it.')
+    return check(
+        'team',
+        False,
+        body if status is None else 'GET %s answered %s' % (path, status),
+        'Look at the backend container: docker compose logs backend in the Koding stack directory.',
+    )
 
 
 def check_hook_token(probe, token):
     status, body = probe.request(
-        'POST', '/-/api/gitlab', data=json.dumps(NO_OP_EVENT),
-        headers={'Content-Type': 'application/json', 'X-Gitlab-Event': 'System Hook', 'X-Gitlab-Token': token})
+        'POST',
+        '/-/api/gitlab',
+        data=json.dumps(NO_OP_EVENT),
+        headers={'Content-Type': 'application/json', 'X-Gitlab-Event': 'System Hook', 'X-Gitlab-Token': token},
+    )
     if status is None:
         return check('system_hook_token', False, body, 'Make sure Koding is reachable, then run the check again.')
     if 'not implemented' in body:
         return check('system_hook_token', True, 'Koding accepted the system hook token')
     if 'not valid' in body:
-        return check('system_hook_token', False, 'Koding refused the system hook token',
-                     'Run the koding.gitlab.site playbook again: it gives Koding the token GitLab holds.')
+        return check(
+            'system_hook_token',
+            False,
+            'Koding refused the system hook token',
+            'Run the koding.gitlab.site playbook again: it gives Koding the token GitLab holds.',
+        )
     if status == 404:
-        return check('system_hook_token', False, "Koding's system hook receiver is off (404)",
-                     'Koding turns it on when it knows the GitLab host: run the koding.gitlab.site playbook again.')
-    return check('system_hook_token', False, 'POST /-/api/gitlab answered %s' % status,
-                 'Look at the backend container: docker compose logs backend in the Koding stack directory.')
+        return check(
+            'system_hook_token',
+            False,
+            "Koding's system hook receiver is off (404)",
+            'Koding turns it on when it knows the GitLab host: run the koding.gitlab.site playbook again.',
+        )
+    return check(
+        'system_hook_token',
+        False,
+        'POST /-/api/gitlab answered %s' % status,
+        'Look at the backend container: docker compose logs backend in the Koding stack directory.',
+    )
 
 
 def main():

@@ -33,8 +33,7 @@ def write(path, data, mode=0o600):
 def render_injectors(credential_type, inputs):
     """The environment a credential of this type injects, rendered as AWX renders it (a Jinja2 sandbox)."""
     environment = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    return {name: environment.from_string(template).render(**inputs)
-            for name, template in credential_type['injectors'].get('env', {}).items()}
+    return {name: environment.from_string(template).render(**inputs) for name, template in credential_type['injectors'].get('env', {}).items()}
 
 
 def main(docs_awx):
@@ -55,10 +54,8 @@ def main(docs_awx):
         host_vars = yaml.safe_load(handle)
     for name in ('koding_team_admin_email', 'koding_team_admin_password', 'gitlab_wiring_koding_port'):
         host_vars.pop(name, None)  # the job template and its survey give these
-    host_vars.update(lab_dir=lab, koding_project_name='koding-awx', ansible_connection='local',
-                     ansible_python_interpreter=sys.executable)
-    write(os.path.join(pdd, 'inventory', 'hosts.yml'),
-          yaml.safe_dump({'koding': {'hosts': {'koding-lab': host_vars}}}))
+    host_vars.update(lab_dir=lab, koding_project_name='koding-awx', ansible_connection='local', ansible_python_interpreter=sys.executable)
+    write(os.path.join(pdd, 'inventory', 'hosts.yml'), yaml.safe_dump({'koding': {'hosts': {'koding-lab': host_vars}}}))
 
     # env/envvars: the credentials, injected exactly as their credential types say.
     with open(os.path.join(docs_awx, 'credential_types.yml')) as handle:

@@ -34,8 +34,7 @@ TEAM_URL = 'http://gitlab.koding.localhost:8090'
 # (title, job file in jobs/, note, lab): the lab is the scenario's own unless named.
 HOOK_JOBS = [
     ('koding.gitlab.gitlab_system_hook', 'module_hook', 'pages read concurrently once the first gives the total', None),
-    ('koding.gitlab.gitlab_system_hook', 'module_hook', 'no totals, as on big instances: pages read one by one',
-     'sequential'),
+    ('koding.gitlab.gitlab_system_hook', 'module_hook', 'no totals, as on big instances: pages read one by one', 'sequential'),
     ('uri: GET, then POST if missing', 'uri_hook_naive', 'as usually written; reads only the first page', None),
     ('uri: every page, then POST if missing', 'uri_hook_paged', 'relies on X-Total-Pages', None),
 ]
@@ -74,8 +73,9 @@ class Lab:
             return
         self.call('POST', '/__lab__/seed', {kind: count - 1})
         if kind == 'hooks':
-            self.call('POST', '/api/v4/hooks', {'url': HOOK_URL, 'token': 'bench-hook-token', 'push_events': False,
-                                                'repository_update_events': False}, api=True)
+            self.call(
+                'POST', '/api/v4/hooks', {'url': HOOK_URL, 'token': 'bench-hook-token', 'push_events': False, 'repository_update_events': False}, api=True
+            )
         else:
             self.call('POST', '/api/v4/applications', {'name': 'Koding', 'redirect_uri': REDIRECT_URI, 'scopes': 'api'}, api=True)
 
@@ -106,14 +106,22 @@ def run_job(lab, job, reps, env):
     """Run the job reps times in one ansible-playbook; return the list of runs."""
     with tempfile.TemporaryDirectory() as scratch:
         result_file = os.path.join(scratch, 'result.json')
-        extra = {'bench_job': job, 'bench_reps': reps, 'bench_result_file': result_file, 'bench_hook_url': HOOK_URL,
-                 'bench_hook_token': 'bench-hook-token', 'bench_redirect_uri': REDIRECT_URI, 'bench_team_url': TEAM_URL}
+        extra = {
+            'bench_job': job,
+            'bench_reps': reps,
+            'bench_result_file': result_file,
+            'bench_hook_url': HOOK_URL,
+            'bench_hook_token': 'bench-hook-token',
+            'bench_redirect_uri': REDIRECT_URI,
+            'bench_team_url': TEAM_URL,
+        }
         vars_file = os.path.join(scratch, 'vars.json')
         with open(vars_file, 'w', encoding='utf-8') as handle:
             json.dump(extra, handle)
         run_env = dict(env, GITLAB_URL=lab.url, GITLAB_API_TOKEN=lab.token)
-        completed = subprocess.run(['ansible-playbook', os.path.join(HERE, 'bench.yml'), '-e', '@' + vars_file],
-                                   env=run_env, capture_output=True, text=True, check=False)
+        completed = subprocess.run(
+            ['ansible-playbook', os.path.join(HERE, 'bench.yml'), '-e', '@' + vars_file], env=run_env, capture_output=True, text=True, check=False
+        )
         if completed.returncode != 0:
             sys.stdout.write(completed.stdout[-4000:])
             raise SystemExit('bench.yml failed for job %s' % job)
@@ -123,9 +131,11 @@ def run_job(lab, job, reps, env):
 
 def measure(labs, env, options):
     rows = []
-    scenarios = [('System hooks', 'modern', 'hooks', HOOK_JOBS, options.hook_sizes),
-                 ('OAuth applications', 'modern', 'applications', APP_JOBS, options.app_sizes),
-                 ('Koding settings', 'legacy', 'settings', SETTINGS_JOBS, [None])]
+    scenarios = [
+        ('System hooks', 'modern', 'hooks', HOOK_JOBS, options.hook_sizes),
+        ('OAuth applications', 'modern', 'applications', APP_JOBS, options.app_sizes),
+        ('Koding settings', 'legacy', 'settings', SETTINGS_JOBS, [None]),
+    ]
     for section, profile, kind, jobs, counts in scenarios:
         for count in counts:
             for title, job, note, lab_name in jobs:
@@ -136,13 +146,19 @@ def measure(labs, env, options):
                 runs = run_job(lab, job, reps, env)
                 lab.no_delay()
                 duplicates = lab.count(kind) - 1 if kind != 'settings' else 0
-                rows.append({
-                    'section': section, 'existing': count, 'job': title, 'note': note,
-                    'requests': [run['requests'] for run in runs],
-                    'writes': sum(run['writes'] for run in runs), 'reps': reps,
-                    'seconds': statistics.median(run['seconds'] for run in runs),
-                    'duplicates': duplicates,
-                })
+                rows.append(
+                    {
+                        'section': section,
+                        'existing': count,
+                        'job': title,
+                        'note': note,
+                        'requests': [run['requests'] for run in runs],
+                        'writes': sum(run['writes'] for run in runs),
+                        'reps': reps,
+                        'seconds': statistics.median(run['seconds'] for run in runs),
+                        'duplicates': duplicates,
+                    }
+                )
                 sys.stdout.write('.')
                 sys.stdout.flush()
     sys.stdout.write('\n')
@@ -150,15 +166,26 @@ def measure(labs, env, options):
 
 
 def table(rows):
-    lines = ['| What | Existing objects | Job | Requests per run | Runs | Writes | Duplicates created '
-             '| Median time per run (s) |',
-             '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |']
+    lines = [
+        '| What | Existing objects | Job | Requests per run | Runs | Writes | Duplicates created | Median time per run (s) |',
+        '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    ]
     for row in rows:
         requests = sorted(set(row['requests']))
         job = row['job'] + (' (%s)' % row['note'] if row['note'] else '')
-        lines.append('| %s | %s | %s | %s | %d | %d | %d | %.2f |' % (
-            row['section'], '-' if row['existing'] is None else '{:,}'.format(row['existing']), job,
-            '/'.join(str(value) for value in requests), row['reps'], row['writes'], row['duplicates'], row['seconds']))
+        lines.append(
+            '| %s | %s | %s | %s | %d | %d | %d | %.2f |'
+            % (
+                row['section'],
+                '-' if row['existing'] is None else '{:,}'.format(row['existing']),
+                job,
+                '/'.join(str(value) for value in requests),
+                row['reps'],
+                row['writes'],
+                row['duplicates'],
+                row['seconds'],
+            )
+        )
     return '\n'.join(lines)
 
 
@@ -211,13 +238,11 @@ class LabProcess:
     def __init__(self, server, profile, features):
         self.scratch = tempfile.TemporaryDirectory()
         port_file = os.path.join(self.scratch.name, 'port')
-        command = [sys.executable, server, '--profile', profile, '--host', '127.0.0.1', '--port', '0',
-                   '--port-file', port_file]
+        command = [sys.executable, server, '--profile', profile, '--host', '127.0.0.1', '--port', '0', '--port-file', port_file]
         for feature in features:
             command += ['--feature', feature]
         self.log = open(os.path.join(self.scratch.name, 'lab.log'), 'w', encoding='utf-8')
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while not (os.path.exists(port_file) and os.path.getsize(port_file)):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -257,8 +282,7 @@ def main():
     env = dict(os.environ, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
     sequential = LabProcess(args.lab_server, 'modern', ['pagination_totals=off'])
     try:
-        labs = {'legacy': Lab(args.legacy_url, token), 'modern': Lab(args.modern_url, token),
-                'sequential': Lab(sequential.url, token)}
+        labs = {'legacy': Lab(args.legacy_url, token), 'modern': Lab(args.modern_url, token), 'sequential': Lab(sequential.url, token)}
         started = time.monotonic()
         rows = measure(labs, env, args)
         took = time.monotonic() - started
@@ -269,8 +293,9 @@ def main():
     sys.stdout.write('benchmark took %.0f s\n' % took)
     if args.output:
         with open(args.output, 'w', encoding='utf-8') as handle:
-            handle.write(DOC.format(reps=args.reps, big_reps=args.big_reps, big='{:,}'.format(args.big),
-                                    latency=args.latency_ms, versions=versions(env), table=text))
+            handle.write(
+                DOC.format(reps=args.reps, big_reps=args.big_reps, big='{:,}'.format(args.big), latency=args.latency_ms, versions=versions(env), table=text)
+            )
         sys.stdout.write('wrote %s\n' % os.path.relpath(args.output))
 
 

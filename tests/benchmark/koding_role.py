@@ -38,11 +38,16 @@ def log(message):
 
 def old_ref():
     """The last commit whose compose template still ran `bootstrap-container build`."""
-    changed = subprocess.run(['git', '-C', ROOT, 'log', '-n1', '--format=%H', '-G', START_ONLY_MARKER, '--',
-                              'roles/koding/templates/compose.yml.j2'], capture_output=True, text=True, check=True)
+    changed = subprocess.run(
+        ['git', '-C', ROOT, 'log', '-n1', '--format=%H', '-G', START_ONLY_MARKER, '--', 'roles/koding/templates/compose.yml.j2'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     commit = changed.stdout.strip()
-    with_build = subprocess.run(['git', '-C', ROOT, 'show', '%s:roles/koding/templates/compose.yml.j2' % commit],
-                                capture_output=True, text=True, check=True).stdout
+    with_build = subprocess.run(
+        ['git', '-C', ROOT, 'show', '%s:roles/koding/templates/compose.yml.j2' % commit], capture_output=True, text=True, check=True
+    ).stdout
     return commit if re.search(START_ONLY_MARKER, with_build, re.MULTILINE) else commit + '^'
 
 
@@ -61,8 +66,7 @@ def old_tree(ref):
 
 
 def compose_down(project):
-    subprocess.run(['docker', 'compose', '--project-name', project, 'down', '--volumes', '--remove-orphans'],
-                   capture_output=True, check=False)
+    subprocess.run(['docker', 'compose', '--project-name', project, 'down', '--volumes', '--remove-orphans'], capture_output=True, check=False)
 
 
 def wait_for(url, timeout=600):
@@ -80,13 +84,11 @@ def wait_for(url, timeout=600):
 
 def playbook(collections, args, name):
     """Runs ansible-playbook; returns (seconds, tasks run, recap counts)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1',
-               ANSIBLE_RETRY_FILES_ENABLED='0')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0')
     logfile = os.path.join(WORK, name + '.log')
     started = time.monotonic()
     with open(logfile, 'w', encoding='utf-8') as output:
-        status = subprocess.run(['ansible-playbook'] + args, stdout=output, stderr=subprocess.STDOUT, env=env,
-                                check=False).returncode
+        status = subprocess.run(['ansible-playbook'] + args, stdout=output, stderr=subprocess.STDOUT, env=env, check=False).returncode
     elapsed = time.monotonic() - started
     with open(logfile, encoding='utf-8') as output:
         text = output.read()
@@ -103,19 +105,23 @@ def bench_role(label, collections, reps):
     base_dir = os.path.join(WORK, 'role-stack')
     compose_down(project)
     shutil.rmtree(base_dir, ignore_errors=True)
-    args = [os.path.join(ROOT, 'tests', 'benchmark', 'koding_role.yml'), '-i', 'localhost,',
-            '-e', 'bench_lab_vars_file=%s' % LAB_VARS,
-            '-e', json.dumps({'koding_base_dir': base_dir, 'koding_project_name': project,
-                              'koding_public_port': ROLE_PORT})]
+    args = [
+        os.path.join(ROOT, 'tests', 'benchmark', 'koding_role.yml'),
+        '-i',
+        'localhost,',
+        '-e',
+        'bench_lab_vars_file=%s' % LAB_VARS,
+        '-e',
+        json.dumps({'koding_base_dir': base_dir, 'koding_project_name': project, 'koding_public_port': ROLE_PORT}),
+    ]
     url = 'http://127.0.0.1:%d/-/version' % ROLE_PORT
     try:
         fresh = playbook(collections, args, 'role-%s-fresh' % label)[0]
         noops = [playbook(collections, args, 'role-%s-noop-%d' % (label, rep))[0] for rep in range(reps)]
         restarts = []
-        for attempt in range(reps):  # pylint: disable=unused-variable
+        for dummy in range(reps):
             started = time.monotonic()
-            subprocess.run(['docker', 'compose', '--project-name', project, 'restart', 'backend'],
-                           capture_output=True, check=True)
+            subprocess.run(['docker', 'compose', '--project-name', project, 'restart', 'backend'], capture_output=True, check=True)
             wait_for(url)
             restarts.append(time.monotonic() - started)
     finally:
@@ -131,12 +137,22 @@ def bench_site(label, collections, reps, password):
     shutil.rmtree(site_dir, ignore_errors=True)
     os.makedirs(site_dir, mode=0o700)
     tree = os.path.join(collections, 'ansible_collections', 'koding', 'gitlab')
-    args = [os.path.join(tree, 'playbooks', 'site.yml'),
-            '-i', os.path.join(tree, 'playbooks', 'inventories', 'lab', 'hosts.yml'),
-            '-e', '@' + LAB_VARS,
-            '-e', json.dumps({'koding_base_dir': os.path.join(site_dir, 'stack'), 'koding_project_name': project,
-                              'gitlab_wiring_koding_port': SITE_PORT,
-                              'gitlab_wiring_credentials_path': os.path.join(site_dir, 'gitlab-wiring.json')})]
+    args = [
+        os.path.join(tree, 'playbooks', 'site.yml'),
+        '-i',
+        os.path.join(tree, 'playbooks', 'inventories', 'lab', 'hosts.yml'),
+        '-e',
+        '@' + LAB_VARS,
+        '-e',
+        json.dumps(
+            {
+                'koding_base_dir': os.path.join(site_dir, 'stack'),
+                'koding_project_name': project,
+                'gitlab_wiring_koding_port': SITE_PORT,
+                'gitlab_wiring_credentials_path': os.path.join(site_dir, 'gitlab-wiring.json'),
+            }
+        ),
+    ]
     os.environ['KODING_TEAM_ADMIN_PASSWORD'] = password
     try:
         first = playbook(collections, args, 'site-%s-first' % label)
@@ -174,13 +190,11 @@ def main():
 
     os.makedirs(WORK, mode=0o700, exist_ok=True)
     ref = options.old_ref or old_ref()
-    short = subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short', ref], capture_output=True, text=True,
-                           check=True).stdout.strip()
+    short = subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short', ref], capture_output=True, text=True, check=True).stdout.strip()
     old = old_tree(ref)
     new = os.path.dirname(os.path.dirname(os.path.dirname(TREE)))
     password = secrets.token_urlsafe(18)
-    variants = [('before (%s, `bootstrap-container build`)' % short, 'old', old),
-                ('now (build once, start many)', 'new', new)]
+    variants = [('before (%s, `bootstrap-container build`)' % short, 'old', old), ('now (build once, start many)', 'new', new)]
     role_rows, site_rows = [], []
     try:
         for title, label, collections in variants:
@@ -192,16 +206,14 @@ def main():
     finally:
         shutil.rmtree(old, ignore_errors=True)
 
-    version = subprocess.run(['ansible-playbook', '--version'], capture_output=True, text=True,
-                             check=False).stdout.splitlines()[0]
+    version = subprocess.run(['ansible-playbook', '--version'], capture_output=True, text=True, check=False).stdout.splitlines()[0]
     lines = [
         '# Benchmark: deploying Koding with the koding role, and the no-op run of the main playbook',
         '',
         'Side by side on the lab (the Koding stand-in on images built from Debian packages, the lab GitLab, the',
         'controller playing the Koding host), in one run of `bash tests/benchmark/koding_role.sh`: the collection',
         'before the backend stopped building on every start (commit %s, whose command was' % short,
-        '`bootstrap-container build`), and now. Produced with %s, Python %s, %d cores;' % (
-            version.strip(), platform.python_version(), os.cpu_count()),
+        '`bootstrap-container build`), and now. Produced with %s, Python %s, %d cores;' % (version.strip(), platform.python_version(), os.cpu_count()),
         'times depend on the machine. Medians of %d runs, except the first deployment.' % options.reps,
         '',
         '## The koding role',

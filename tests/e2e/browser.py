@@ -12,11 +12,19 @@ CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 
 def chromium_args(gitlab_host):
     # Running as root in a container-like machine; nothing in the background may call out.
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync",
-            # GitLab's container name, as Koding knows it, is the published port on this host's loopback.
-            # Names under .localhost (Koding and its team) resolve to loopback in Chromium by themselves.
-            "--host-resolver-rules=MAP %s 127.0.0.1" % gitlab_host]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        # GitLab's container name, as Koding knows it, is the published port on this host's loopback.
+        # Names under .localhost (Koding and its team) resolve to loopback in Chromium by themselves.
+        "--host-resolver-rules=MAP %s 127.0.0.1" % gitlab_host,
+    ]
 
 
 class Browser:
@@ -34,8 +42,12 @@ class Browser:
         self.profile_dir = tempfile.mkdtemp(prefix="e2e-chromium-")
         self.playwright = sync_playwright().start()
         self.context = self.playwright.chromium.launch_persistent_context(
-            self.profile_dir, executable_path=CHROMIUM, headless=True,
-            args=chromium_args(urlsplit(self.stack.gitlab_container_url).hostname), viewport={"width": 1024, "height": 640})
+            self.profile_dir,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=chromium_args(urlsplit(self.stack.gitlab_container_url).hostname),
+            viewport={"width": 1024, "height": 640},
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(30000)
         return self
@@ -63,7 +75,8 @@ def gitlab_sign_in_url(browser, stack, log):
     is built from the values Koding was given."""
     # Fetched from the page, as the client's button does (same origin, the page's cookies).
     status, text = browser.page.evaluate(
-        "async () => { const answer = await fetch('/OAuth/url?provider=gitlab'); return [answer.status, await answer.text()]; }")
+        "async () => { const answer = await fetch('/OAuth/url?provider=gitlab'); return [answer.status, await answer.text()]; }"
+    )
     if status == 200 and text.startswith("http"):
         log("sign-in URL from Koding's /OAuth/url")
         return text.strip()
@@ -71,8 +84,10 @@ def gitlab_sign_in_url(browser, stack, log):
     env = stack.koding_env()
     log("Koding answered %d to /OAuth/url; the sign-in URL is built as OAuth.getUrl builds it" % status)
     return "%s/oauth/authorize?client_id=%s&redirect_uri=%s&response_type=code" % (
-        stack.gitlab_container_url, env.get("KONFIG_GITLAB_APPLICATIONID") or stored["application_id"],
-        quote(stored["application_redirect_uri"], safe=":/"))
+        stack.gitlab_container_url,
+        env.get("KONFIG_GITLAB_APPLICATIONID") or stored["application_id"],
+        quote(stored["application_redirect_uri"], safe=":/"),
+    )
 
 
 def sign_in_with_gitlab(stack, username, password, prefix, log=print):

@@ -18,4 +18,5 @@ def stack():
 def log():
     def emit(message):
         print("[e2e] %s" % message, flush=True)
+
     return emit

@@ -63,10 +63,17 @@ class Stack:
         vars_file = os.path.join(self.lab_dir, "e2e-vars.json")
         with open(vars_file, "w", encoding="utf-8") as handle:
             json.dump(self.extra_vars(), handle)
-        env = dict(os.environ, GITLAB_URL=self.gitlab_url, GITLAB_API_TOKEN=self.admin_token, ANSIBLE_FORCE_COLOR="0",
-                   ANSIBLE_NOCOLOR="1")
-        command = ["ansible-playbook", "-i", os.path.join(ROOT, "playbooks", "inventories", "lab", "hosts.yml"),
-                   "-e", "@" + self.lab_vars, "-e", "@" + vars_file, os.path.join(ROOT, "playbooks", name)] + list(args)
+        env = dict(os.environ, GITLAB_URL=self.gitlab_url, GITLAB_API_TOKEN=self.admin_token, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+        command = [
+            "ansible-playbook",
+            "-i",
+            os.path.join(ROOT, "playbooks", "inventories", "lab", "hosts.yml"),
+            "-e",
+            "@" + self.lab_vars,
+            "-e",
+            "@" + vars_file,
+            os.path.join(ROOT, "playbooks", name),
+        ] + list(args)
         done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         log = os.path.join(self.output, "%02d-%s.log" % (self.runs, label))
         with open(log, "w", encoding="utf-8") as handle:
@@ -75,8 +82,7 @@ class Stack:
 
     # ---- GitLab (the lab, through its API on 127.0.0.1) ---------------------------------------
     def gitlab(self, method, path, **kwargs):
-        return requests.request(method, self.gitlab_url + "/api/v4" + path, headers={"PRIVATE-TOKEN": self.admin_token},
-                                timeout=30, **kwargs)
+        return requests.request(method, self.gitlab_url + "/api/v4" + path, headers={"PRIVATE-TOKEN": self.admin_token}, timeout=30, **kwargs)
 
     def gitlab_control(self, method, name, body=None):
         answer = requests.request(method, self.gitlab_url + "/__lab__/" + name, json=body, timeout=30)
@@ -97,8 +103,7 @@ class Stack:
     def koding(self, method, path, **kwargs):
         """Koding through its published port, under the public name it is configured with."""
         headers = dict(kwargs.pop("headers", {}), Host="koding.localhost:%d" % self.koding_port)
-        return requests.request(method, "http://127.0.0.1:%d%s" % (self.koding_port, path), headers=headers, timeout=30,
-                                allow_redirects=False, **kwargs)
+        return requests.request(method, "http://127.0.0.1:%d%s" % (self.koding_port, path), headers=headers, timeout=30, allow_redirects=False, **kwargs)
 
     def container(self, service):
         return "%s-%s-1" % (self.project, service)
@@ -138,16 +143,24 @@ class Stack:
 
     def deliver(self, payload, token):
         """A system hook delivery sent from inside the lab GitLab's container, as GitLab sends it (so over the Docker network)."""
-        script = ("import json,os,sys,urllib.request,urllib.error\n"
-                  "req=urllib.request.Request(sys.argv[1],data=sys.stdin.buffer.read(),method='POST',"
-                  "headers={'Content-Type':'application/json','X-Gitlab-Event':'System Hook',"
-                  "'X-Gitlab-Token':os.environ['E2E_HOOK_TOKEN']})\n"
-                  "try:\n r=urllib.request.urlopen(req,timeout=10)\nexcept urllib.error.HTTPError as e:\n r=e\n"
-                  "print(r.status);print(r.read().decode())\n")
+        script = (
+            "import json,os,sys,urllib.request,urllib.error\n"
+            "req=urllib.request.Request(sys.argv[1],data=sys.stdin.buffer.read(),method='POST',"
+            "headers={'Content-Type':'application/json','X-Gitlab-Event':'System Hook',"
+            "'X-Gitlab-Token':os.environ['E2E_HOOK_TOKEN']})\n"
+            "try:\n r=urllib.request.urlopen(req,timeout=10)\nexcept urllib.error.HTTPError as e:\n r=e\n"
+            "print(r.status);print(r.read().decode())\n"
+        )
         # The token travels by environment, never on a command line.
-        done = subprocess.run(["docker", "exec", "-i", "-e", "E2E_HOOK_TOKEN", self.gitlab_container, "python3", "-c", script,
-                               self.koding_url + "/-/api/gitlab"], env=dict(os.environ, E2E_HOOK_TOKEN=token),
-                              input=json.dumps(payload), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+        done = subprocess.run(
+            ["docker", "exec", "-i", "-e", "E2E_HOOK_TOKEN", self.gitlab_container, "python3", "-c", script, self.koding_url + "/-/api/gitlab"],
+            env=dict(os.environ, E2E_HOOK_TOKEN=token),
+            input=json.dumps(payload),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
         status, _sep, body = done.stdout.partition("\n")
         return int(status), body.strip()
 

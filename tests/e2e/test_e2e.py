@@ -31,8 +31,7 @@ def deploy(stack, label):
 
 
 def test_deploy(stack, log):
-    log("profile %s: GitLab at %s (containers: %s), Koding at %s"
-        % (stack.profile, stack.gitlab_url, stack.gitlab_container_url, stack.team_url))
+    log("profile %s: GitLab at %s (containers: %s), Koding at %s" % (stack.profile, stack.gitlab_url, stack.gitlab_container_url, stack.team_url))
     deploy(stack, "site-first")
     env = stack.koding_env()
     # Koding reaches GitLab by its container name, the modules by 127.0.0.1.
@@ -74,8 +73,7 @@ def test_user_create_and_destroy_hooks(stack):
 
 def test_delivery_with_a_wrong_token_is_refused(stack):
     username = "intruder-%s" % stack.profile
-    payload = {"event_name": "user_create", "username": username, "email": "%s@example.com" % username, "name": "Intruder",
-               "user_id": 999}
+    payload = {"event_name": "user_create", "username": username, "email": "%s@example.com" % username, "name": "Intruder", "user_id": 999}
     members = stack.team_members()
     status, body = stack.deliver(payload, "not-" + SEEN["hook_token"][:6])
     assert status == 403 and json.loads(body) == {"error": "not valid"}, (status, body)
@@ -96,6 +94,7 @@ def break_hook(stack):
     def repair():
         token = stack.koding_env()["KONFIG_GITLAB_SYSTEMHOOKTOKEN"]
         assert stack.gitlab("POST", "/hooks", data={"url": hook["url"], "token": token}).status_code == 201
+
     return repair
 
 
@@ -108,6 +107,7 @@ def break_team(stack):
         stack.sql("INSERT INTO lab_teams (slug, title) VALUES (:'p0', :'p1');\n", TEAM, title)
         for username, role in members:
             stack.sql("INSERT INTO lab_members (team, username, role) VALUES (:'p0', :'p1', :'p2');\n", TEAM, username, role)
+
     return repair
 
 
@@ -123,6 +123,7 @@ def break_stored_hook_token(stack):
     def repair():
         with open(stack.credentials_path, "w", encoding="utf-8") as handle:
             handle.write(original)
+
     return repair
 
 
@@ -132,8 +133,10 @@ def break_route_to_gitlab(stack):
     subprocess.run(["docker", "network", "disconnect", stack.network, backend], check=True)
 
     def repair():
-        subprocess.run(["docker", "network", "connect", "--alias", "koding.localhost", "--alias", "%s.koding.localhost" % TEAM,
-                        stack.network, backend], check=True)
+        subprocess.run(
+            ["docker", "network", "connect", "--alias", "koding.localhost", "--alias", "%s.koding.localhost" % TEAM, stack.network, backend], check=True
+        )
+
     return repair
 
 
@@ -144,6 +147,7 @@ def break_koding_settings(stack):
 
     def repair():
         assert stack.gitlab("PUT", "/application/settings", data={"koding_url": before}).status_code == 200
+
     return repair
 
 
@@ -196,8 +200,7 @@ def test_after_recovery_both_flows_still_work(stack, log):
     client_id, _shots = sign_in_with_gitlab(stack, user["username"], password, "%s-recovery" % stack.profile, log)
     assert stack.session_of(client_id) == (user["username"], TEAM)
     # The old token no longer opens the door.
-    status, _body = stack.deliver({"event_name": "user_create", "username": "stale-token", "email": "stale@example.com"},
-                                  SEEN["hook_token"])
+    status, _body = stack.deliver({"event_name": "user_create", "username": "stale-token", "email": "stale@example.com"}, SEEN["hook_token"])
     assert status == 403
     assert stack.koding_user("stale-token") is None
 

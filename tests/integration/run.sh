@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Integration tests: starts the lab GitLab profiles (legacy = 11.0, with the
 # Koding settings and create-only applications; transition = 11.11, list and
-# delete but no Koding settings; modern = 17.5), writes tests/integration/integration_config.yml in the
-# collection copy (ansible-test does not pass environment variables to the
-# targets, but hands this file to them), and runs ansible-test integration.
+# delete but no Koding settings; modern = 17.5) and moto_server, writes their
+# addresses to an integration_config.yml (ansible-test does not pass environment
+# variables to the targets, but hands this file to them), and runs the nox
+# session integration-X.Y (noxfile.py: ansible-test integration in a copy of the
+# collection, which gets that file) for the toolchain's ansible-core X.Y. The lab
+# lives as long as this script.
 #
 #   bash tests/integration/run.sh [ansible-test integration options/targets...]
 #
-# Uses the active toolchain (KG_PYTHON) and collection copy (KG_TREE) when
-# .ci/test set them up; otherwise prepares the primary toolchain itself.
+# Uses the active toolchain (KG_PYTHON) when .ci/test set it up; otherwise
+# prepares the primary toolchain itself.
 set -euo pipefail
 
 # shellcheck source=../../.ci/lib.sh
@@ -16,9 +19,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/lib.sh"
 
 if [ -z "${KG_PYTHON:-}" ] || [ -z "${KG_VENV:-}" ]; then
     kg_toolchain primary
-fi
-if [ -z "${KG_TREE:-}" ] || [ ! -d "${KG_TREE}" ]; then
-    kg_collection_tree
 fi
 
 kg_gitlab_lab_start legacy legacy
@@ -31,7 +31,8 @@ source "${KG_ROOT}/tests/aws/moto.sh"
 kg_moto_start
 # ---- end of AWS ------------------------------------------------------------
 
-config="${KG_TREE}/tests/integration/integration_config.yml"
+# Outside the tree: noxfile.py copies it into the collection copy ansible-test runs in.
+config="${KG_CACHE}/lab/integration_config.yml"
 (
     umask 077
     cat >"${config}" <<CONFIG
@@ -52,5 +53,4 @@ CONFIG
 )
 
 python_version="$("${KG_PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-cd "${KG_TREE}"
-ansible-test integration --local --python "${python_version}" --color no "$@"
+KG_INTEGRATION_CONFIG="${config}" kg_nox -e "integration-${KG_ANSIBLE_CORE_VERSION}" -- --python "${python_version}" --color no "$@"

@@ -16,10 +16,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
-UPSTREAM_DIR = (os.environ.get('KODING_UPSTREAM_DIR')
-                or os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'upstream', 'koding-1b2b621'))
-NODE_MODULES = (os.environ.get('KODING_UPSTREAM_NODE_MODULES')
-                or os.path.join(REPO_ROOT, '.cache', 'upstream-npm', 'node_modules'))
+UPSTREAM_DIR = os.environ.get('KODING_UPSTREAM_DIR') or os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'upstream', 'koding-1b2b621')
+NODE_MODULES = os.environ.get('KODING_UPSTREAM_NODE_MODULES') or os.path.join(REPO_ROOT, '.cache', 'upstream-npm', 'node_modules')
 REQUIRED = os.environ.get('KODING_UPSTREAM_REQUIRED', '') not in ('', '0', 'false', 'no')
 
 # What the role is given in these tests: every value distinct, so an assertion cannot pass by accident.
@@ -47,8 +45,7 @@ def missing(message):
 @pytest.fixture(name='upstream_dir', scope='session')
 def upstream_dir_fixture():
     if not os.path.isfile(os.path.join(UPSTREAM_DIR, 'configure')):
-        missing('upstream Koding files not found at %s; set KODING_UPSTREAM_DIR to a checkout of koding/koding '
-                'at 1b2b6217ed' % UPSTREAM_DIR)
+        missing('upstream Koding files not found at %s; set KODING_UPSTREAM_DIR to a checkout of koding/koding at 1b2b6217ed' % UPSTREAM_DIR)
     return UPSTREAM_DIR
 
 
@@ -85,6 +82,7 @@ class RoleOutput:
         self.directory = directory
         self.env = parse_env_file(os.path.join(directory, 'koding.env'))
         import yaml  # pylint: disable=import-outside-toplevel
+
         with open(os.path.join(directory, 'compose.yml'), encoding='utf-8') as handle:
             self.compose = yaml.safe_load(handle)
         self.command = [str(word) for word in self.compose['services']['backend']['command']]
@@ -102,8 +100,13 @@ def role_output_fixture(tmp_path_factory):
     with open(vars_file, 'w', encoding='utf-8') as handle:
         json.dump(ROLE_VARS, handle)
     playbook = shutil.which('ansible-playbook') or os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    result = subprocess.run([playbook, '-i', 'localhost,', os.path.join(HERE, 'render-role.yml'), '-e', '@' + vars_file,
-                             '-e', 'render_dir=' + directory], capture_output=True, text=True, check=False, cwd=REPO_ROOT)
+    result = subprocess.run(
+        [playbook, '-i', 'localhost,', os.path.join(HERE, 'render-role.yml'), '-e', '@' + vars_file, '-e', 'render_dir=' + directory],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return RoleOutput(directory)
 
@@ -146,17 +149,16 @@ class Configured:
         """The environment of the backend's processes: the env file, then upstream's .env.sh sourced on top."""
         # The checkout is at KONFIG_PROJECTROOT in the container; here it is the scratch copy.
         env = clean_env(**dict(self.role.env, KONFIG_PROJECTROOT=self.root))
-        result = subprocess.run(['bash', '-c', 'source ./.env.sh && env -0'], cwd=self.root, env=env,
-                                capture_output=True, check=True)
+        result = subprocess.run(['bash', '-c', 'source ./.env.sh && env -0'], cwd=self.root, env=env, capture_output=True, check=True)
         return dict(item.split('=', 1) for item in result.stdout.decode().split('\0') if '=' in item)
 
     def runtime_konfig(self):
         """KONFIG as upstream's koding-config-manager builds it in every Node process at run time."""
-        script = ('var KONFIG = require(process.cwd() + "/node_modules_koding/koding-config-manager");'
-                  'process.stdout.write(JSON.stringify(KONFIG));')
+        script = 'var KONFIG = require(process.cwd() + "/node_modules_koding/koding-config-manager");process.stdout.write(JSON.stringify(KONFIG));'
         env = clean_env(**dict(self.role.env, KONFIG_PROJECTROOT=self.root))
-        result = subprocess.run(['bash', '-c', 'source ./.env.sh && exec node -e "$0"', script], cwd=self.root, env=env,
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ['bash', '-c', 'source ./.env.sh && exec node -e "$0"', script], cwd=self.root, env=env, capture_output=True, text=True, check=False
+        )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
@@ -167,6 +169,5 @@ def configured_fixture(upstream_dir, node_modules, role_output, tmp_path_factory
     coffee = os.path.join(node_modules, '.bin', 'coffee')
     # As in the container: the env file's variables are in the environment when ./configure runs.
     env = clean_env(**dict(role_output.env, KONFIG_PROJECTROOT=root, NODE_PATH=node_modules))
-    result = subprocess.run([coffee, './configure'] + role_output.flags, cwd=root, env=env, capture_output=True, text=True,
-                            check=False, timeout=300)
+    result = subprocess.run([coffee, './configure'] + role_output.flags, cwd=root, env=env, capture_output=True, text=True, check=False, timeout=300)
     return Configured(root, role_output, result)

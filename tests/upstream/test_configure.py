@@ -16,8 +16,7 @@ PUBLIC_HOST = '%s:%d' % (ROLE_VARS['koding_hostname'], ROLE_VARS['koding_public_
 def test_role_runs_configure_with_a_hostname(role_output):
     # Without --hostname the real ./configure asks http://echoip.net for the public IP (configure:175-181).
     assert '--hostname=%s' % ROLE_VARS['koding_hostname'] in role_output.flags
-    assert role_output.compose['services']['backend']['volumes'][0]['target'] == role_output.env['KONFIG_PROJECTROOT'] \
-        == CONTAINER_CHECKOUT
+    assert role_output.compose['services']['backend']['volumes'][0]['target'] == role_output.env['KONFIG_PROJECTROOT'] == CONTAINER_CHECKOUT
 
 
 def test_configure_writes_its_files(configured):

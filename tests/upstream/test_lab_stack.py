@@ -12,7 +12,6 @@ import time
 import uuid
 
 import pytest
-
 from conftest import REPO_ROOT, UPSTREAM_DIR, missing
 
 IMAGES = os.environ.get('KODING_LAB_IMAGE_PREFIX') or 'koding-lab'
@@ -42,9 +41,14 @@ def lab_images_fixture(upstream_dir):
     log = os.path.join(REPO_ROOT, '.cache', 'upstream-lab-build.log')
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, 'w', encoding='utf-8') as handle:
-        result = subprocess.run(['bash', os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'build.sh')], stdout=handle,
-                                stderr=subprocess.STDOUT, env=dict(os.environ, KODING_UPSTREAM_DIR=upstream_dir), check=False,
-                                timeout=1800)
+        result = subprocess.run(
+            ['bash', os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'build.sh')],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, KODING_UPSTREAM_DIR=upstream_dir),
+            check=False,
+            timeout=1800,
+        )
     assert result.returncode == 0, 'tests/lab/koding/build.sh failed; log: %s' % log
     return IMAGES
 
@@ -66,8 +70,7 @@ class Stack:
         deadline = time.monotonic() + 180
         waiting = list(self.containers)
         while waiting:
-            waiting = [name for name in waiting if docker('inspect', '-f', '{{.State.Health.Status}}', name).stdout.strip()
-                       != 'healthy']
+            waiting = [name for name in waiting if docker('inspect', '-f', '{{.State.Health.Status}}', name).stdout.strip() != 'healthy']
             if waiting and time.monotonic() > deadline:
                 logs = {name: docker('logs', '--tail', '20', name, check=False).stderr for name in waiting}
                 raise AssertionError('not healthy within 180 s: %s' % logs)
@@ -86,8 +89,24 @@ class Stack:
             # docker run --env-file takes each line literally: the values as Compose hands them over.
             handle.writelines('%s=%s\n' % item for item in env.items())
         try:
-            return docker('run', '--rm', '--network', self.network, '--env-file', env_file, '-v', '%s:%s' % (checkout, CHECKOUT),
-                          '-w', CHECKOUT, BACKEND_IMAGE, 'bash', '-c', script, check=False, timeout=600)
+            return docker(
+                'run',
+                '--rm',
+                '--network',
+                self.network,
+                '--env-file',
+                env_file,
+                '-v',
+                '%s:%s' % (checkout, CHECKOUT),
+                '-w',
+                CHECKOUT,
+                BACKEND_IMAGE,
+                'bash',
+                '-c',
+                script,
+                check=False,
+                timeout=600,
+            )
         finally:
             os.unlink(env_file)
 
@@ -109,12 +128,11 @@ def connectivity_functions():
         lines = handle.read().splitlines()
     calls = [line.split()[1] for line in lines if line.startswith('check ')]
     assert calls == UPSTREAM_CHECKS, 'upstream runs other checks than these tests know: %s' % calls
-    return '\n'.join(lines[:lines.index('check mongo')])
+    return '\n'.join(lines[: lines.index('check mongo')])
 
 
 def run_checks(stack, configured, env, checks):
-    script = 'source ./.env.sh\nsource ./%s.functions\n%s\necho all-checks-passed\n' % (
-        CONNECTIVITY, '\n'.join('check %s' % name for name in checks))
+    script = 'source ./.env.sh\nsource ./%s.functions\n%s\necho all-checks-passed\n' % (CONNECTIVITY, '\n'.join('check %s' % name for name in checks))
     with open(os.path.join(configured.root, CONNECTIVITY + '.functions'), 'w', encoding='utf-8') as handle:
         handle.write(connectivity_functions() + '\n')
     return stack.backend(configured.root, env, script)
@@ -143,27 +161,35 @@ def test_upstream_connectivity_check_of_mongo():
 
 
 def test_postgres_has_upstream_roles_database_and_schema(stack, configured):
-    query = ("SELECT string_agg(rolname || ':' || rolcanlogin::text || ':' || rolsuper::text, ' ' ORDER BY rolname) FROM pg_roles "
-             "WHERE rolname IN ('social', 'socialapplication', 'social_superuser', 'kontrol', 'kontrolapplication');"
-             "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'social';"
-             "SELECT string_agg(nspname, ' ' ORDER BY nspname) FROM pg_namespace "
-             "WHERE nspname IN ('api', 'kite', 'notification', 'sitemap', 'payment', 'integration');"
-             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'api';"
-             "SELECT to_regclass('api.account') IS NOT NULL;")
+    query = (
+        "SELECT string_agg(rolname || ':' || rolcanlogin::text || ':' || rolsuper::text, ' ' ORDER BY rolname) FROM pg_roles "
+        "WHERE rolname IN ('social', 'socialapplication', 'social_superuser', 'kontrol', 'kontrolapplication');"
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'social';"
+        "SELECT string_agg(nspname, ' ' ORDER BY nspname) FROM pg_namespace "
+        "WHERE nspname IN ('api', 'kite', 'notification', 'sitemap', 'payment', 'integration');"
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'api';"
+        "SELECT to_regclass('api.account') IS NOT NULL;"
+    )
     # psql -f - prints the result of each statement; the connection settings are the ones Koding uses.
-    script = ('set -e\nsource ./.env.sh\n'
-              'PGPASSWORD=$KONFIG_POSTGRES_PASSWORD psql -h "$KONFIG_POSTGRES_HOST" -p "$KONFIG_POSTGRES_PORT" '
-              '-U "$KONFIG_POSTGRES_USERNAME" -d "$KONFIG_POSTGRES_DBNAME" -v ON_ERROR_STOP=1 -At -f - <<\'SQL\'\n'
-              + query.replace(';', ';\n') + 'SQL\n'
-              'PGPASSWORD=kontrolapplication psql -h "$KONFIG_POSTGRES_HOST" -U kontrolapplication -d social -At '
-              '-c "SELECT count(*) FROM kite.key"\n')
+    script = (
+        'set -e\nsource ./.env.sh\n'
+        'PGPASSWORD=$KONFIG_POSTGRES_PASSWORD psql -h "$KONFIG_POSTGRES_HOST" -p "$KONFIG_POSTGRES_PORT" '
+        '-U "$KONFIG_POSTGRES_USERNAME" -d "$KONFIG_POSTGRES_DBNAME" -v ON_ERROR_STOP=1 -At -f - <<\'SQL\'\n' + query.replace(';', ';\n') + 'SQL\n'
+        'PGPASSWORD=kontrolapplication psql -h "$KONFIG_POSTGRES_HOST" -U kontrolapplication -d social -At '
+        '-c "SELECT count(*) FROM kite.key"\n'
+    )
     result = stack.backend(configured.root, configured.role.env, script)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().split('\n')
     assert len(lines) == 6, result.stdout + result.stderr
     roles, owner, schemas, api_tables, tables, kite_keys = lines
-    assert roles.split() == ['kontrol:false:false', 'kontrolapplication:true:false', 'social:false:false',
-                             'social_superuser:true:true', 'socialapplication:true:false']
+    assert roles.split() == [
+        'kontrol:false:false',
+        'kontrolapplication:true:false',
+        'social:false:false',
+        'social_superuser:true:true',
+        'socialapplication:true:false',
+    ]
     assert owner == 'social'
     assert schemas.split() == ['api', 'integration', 'kite', 'notification', 'payment', 'sitemap']
     assert int(api_tables) > 5

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import clean_env, missing, scratch_checkout
 from test_lab_stack import BACKEND_IMAGE, docker, lab_images_fixture  # noqa: F401  pylint: disable=unused-import
 from test_specs import standin_root_fixture  # noqa: F401  pylint: disable=unused-import
@@ -46,12 +45,18 @@ def nginx_checkout_fixture(upstream_dir, node_modules, role_output, lab_images, 
     root = scratch_checkout(upstream_dir, node_modules, str(tmp_path_factory.mktemp('nginx') / 'koding'))
     with open(os.path.join(os.path.dirname(root), 'mime.types'), 'w', encoding='utf-8') as handle:
         handle.write(mime_types)
-    script = ('mount -t tmpfs tmpfs /usr/local/etc && mkdir /usr/local/etc/nginx && '
-              'cp ../mime.types /usr/local/etc/nginx/mime.types && exec "$0" ./configure "$@"')
-    result = subprocess.run(['unshare', '--mount', '--propagation', 'private', 'bash', '-c', script,
-                             os.path.join(node_modules, '.bin', 'coffee')] + role_output.flags, cwd=root,
-                            env=clean_env(**dict(role_output.env, NODE_PATH=node_modules)), capture_output=True, text=True,
-                            check=False, timeout=300)
+    script = (
+        'mount -t tmpfs tmpfs /usr/local/etc && mkdir /usr/local/etc/nginx && cp ../mime.types /usr/local/etc/nginx/mime.types && exec "$0" ./configure "$@"'
+    )
+    result = subprocess.run(
+        ['unshare', '--mount', '--propagation', 'private', 'bash', '-c', script, os.path.join(node_modules, '.bin', 'coffee')] + role_output.flags,
+        cwd=root,
+        env=clean_env(**dict(role_output.env, NODE_PATH=node_modules)),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert 'Configuration done' in result.stdout, result.stdout + result.stderr
     return root
 
@@ -73,10 +78,27 @@ def test_upstream_nginx_conf_serves_the_stand_in(nginx_checkout, standin_root, r
     upstreams = set(re.findall(r'^\s*upstream\s+(\S+)\s*\{', conf, re.MULTILINE))
     outside = sorted(set(re.findall(r'proxy_pass\s+"?https?://([A-Za-z0-9.-]+)', conf)) - upstreams)
     assert 's3.amazonaws.com' in outside, outside
-    result = docker('run', '--rm', '--network', 'none', '--env-file', env_file,
-                    *['--add-host=%s:127.0.0.1' % name for name in outside],
-                    '-v', '%s:/opt/koding' % nginx_checkout, '-v', '%s:/opt/standin' % standin_root,
-                    '-v', '%s:/usr/local/etc/nginx/mime.types:ro' % mime_types, BACKEND_IMAGE, 'bash', '-c', SERVE, check=False, timeout=300)
+    result = docker(
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--env-file',
+        env_file,
+        *['--add-host=%s:127.0.0.1' % name for name in outside],
+        '-v',
+        '%s:/opt/koding' % nginx_checkout,
+        '-v',
+        '%s:/opt/standin' % standin_root,
+        '-v',
+        '%s:/usr/local/etc/nginx/mime.types:ro' % mime_types,
+        BACKEND_IMAGE,
+        'bash',
+        '-c',
+        SERVE,
+        check=False,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     answers = dict(line.split(' ', 1) for line in result.stdout.splitlines() if ' ' in line)
     assert answers['webserver-port'] == '8080'

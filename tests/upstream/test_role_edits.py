@@ -11,14 +11,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import HERE, REPO_ROOT, ROLE_VARS
 
 sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'standin', 'server'))
 import koding_lab  # noqa: E402  pylint: disable=wrong-import-position
 
-EDITED = ('servers/lib/server/gitlab_callback.coffee', 'workers/social/lib/social/models/oauth.coffee',
-          'servers/lib/server/setsession.coffee')
+EDITED = ('servers/lib/server/gitlab_callback.coffee', 'workers/social/lib/social/models/oauth.coffee', 'servers/lib/server/setsession.coffee')
 
 
 @pytest.fixture(name='overlays', scope='module')
@@ -30,14 +28,25 @@ def overlays_fixture(upstream_dir, tmp_path_factory):
     for path in EDITED:
         with open(os.path.join(upstream_dir, path), encoding='utf-8') as handle:
             sources[path] = handle.read()
-    role_vars = dict(ROLE_VARS, koding_hostname='203.0.113.7.nip.io', koding_gitlab_url='https://gitlab.lab.test:8443',
-                     koding_gitlab_sso_fix='always', koding_sso_fix='always', koding_probe={'sources': sources})
+    role_vars = dict(
+        ROLE_VARS,
+        koding_hostname='203.0.113.7.nip.io',
+        koding_gitlab_url='https://gitlab.lab.test:8443',
+        koding_gitlab_sso_fix='always',
+        koding_sso_fix='always',
+        koding_probe={'sources': sources},
+    )
     vars_file = os.path.join(directory, 'vars.json')
     with open(vars_file, 'w', encoding='utf-8') as handle:
         json.dump(role_vars, handle)
     playbook = shutil.which('ansible-playbook') or os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    result = subprocess.run([playbook, '-i', 'localhost,', os.path.join(HERE, 'render-overlays.yml'), '-e', '@' + vars_file,
-                             '-e', 'render_dir=' + directory], capture_output=True, text=True, check=False, cwd=REPO_ROOT)
+    result = subprocess.run(
+        [playbook, '-i', 'localhost,', os.path.join(HERE, 'render-overlays.yml'), '-e', '@' + vars_file, '-e', 'render_dir=' + directory],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     with open(os.path.join(directory, 'overlays.json'), encoding='utf-8') as handle:
         return {overlay['path']: overlay for overlay in json.load(handle)}

@@ -18,7 +18,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import HERE, REPO_ROOT, UPSTREAM_DIR, clean_env, missing
 
 STANDIN = os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'standin')
@@ -92,8 +91,9 @@ def standin_root_fixture(upstream_dir, role_output, tmp_path_factory):
     for path in UPSTREAM_CHECKOUT_FILES:
         os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
         shutil.copyfile(os.path.join(upstream_dir, path), os.path.join(root, path))
-    result = subprocess.run(['bash', os.path.join(root, 'configure')] + role_output.flags, cwd=root,
-                            env=clean_env(**role_output.env), capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ['bash', os.path.join(root, 'configure')] + role_output.flags, cwd=root, env=clean_env(**role_output.env), capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return root
 
@@ -107,23 +107,27 @@ def run_spec_fixture(configured, standin_root, node_modules):
         """Runs spec; create_team first creates that team; only selects tests by full title; spec_env changes
         the spec's environment only."""
         env = clean_env(**dict(configured.role.env, KONFIG_PROJECTROOT=configured.root))
-        env.update({
-            'STANDIN_ROOT': standin_root,
-            'SPEC': spec,
-            'CREATE_TEAM': create_team,
-            'COFFEE': os.path.join(node_modules, '.bin', 'coffee'),
-            'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
-            'NODE_PATH': os.pathsep.join([HARNESS, node_modules, os.path.join(configured.root, 'node_modules_koding')]),
-            # Node 17+ would try ::1 first for localhost, where the stand-in does not listen.
-            'NODE_OPTIONS': '--dns-result-order=ipv4first --require=' + shlex.quote(PRELOAD),
-            'KODING_TEST_GREP': json.dumps(list(only)) if only else '',
-            'SPEC_ENV': ' '.join('%s=%s' % (name, shlex.quote(value)) for name, value in spec_env.items()),
-        })
+        env.update(
+            {
+                'STANDIN_ROOT': standin_root,
+                'SPEC': spec,
+                'CREATE_TEAM': create_team,
+                'COFFEE': os.path.join(node_modules, '.bin', 'coffee'),
+                'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
+                'NODE_PATH': os.pathsep.join([HARNESS, node_modules, os.path.join(configured.root, 'node_modules_koding')]),
+                # Node 17+ would try ::1 first for localhost, where the stand-in does not listen.
+                'NODE_OPTIONS': '--dns-result-order=ipv4first --require=' + shlex.quote(PRELOAD),
+                'KODING_TEST_GREP': json.dumps(list(only)) if only else '',
+                'SPEC_ENV': ' '.join('%s=%s' % (name, shlex.quote(value)) for name, value in spec_env.items()),
+            }
+        )
         for stale in ('port', 'server.log', 'cookies'):
             if os.path.exists(os.path.join(standin_root, stale)):
                 os.unlink(os.path.join(standin_root, stale))
-        return subprocess.run(['unshare', '--net', 'bash', '-c', RUN_IN_NAMESPACE], cwd=configured.root, env=env,
-                              capture_output=True, text=True, check=False, timeout=600)
+        return subprocess.run(
+            ['unshare', '--net', 'bash', '-c', RUN_IN_NAMESPACE], cwd=configured.root, env=env, capture_output=True, text=True, check=False, timeout=600
+        )
+
     return run
 
 
@@ -131,7 +135,7 @@ def known_events():
     """The events upstream's _events.coffee lists (KNOWN_EVENTS), one spec test each."""
     with open(os.path.join(UPSTREAM_DIR, GITLAB_SPECS, '_events.coffee'), encoding='utf-8') as handle:
         text = handle.read()
-    block = text[text.index('KNOWN_EVENTS = ['):text.index(']', text.index('KNOWN_EVENTS = ['))]
+    block = text[text.index('KNOWN_EVENTS = [') : text.index(']', text.index('KNOWN_EVENTS = ['))]
     return re.findall(r"^\s+'(\w+)'\s*$", block, re.MULTILINE)
 
 
@@ -184,8 +188,7 @@ def test_create_team_spec_fails_where_it_should(run_spec):
     # expect "Sorry, Team URL '<slug>.<hostname>' is already in use" fail. A test that reads MongoDB fails with
     # the harness's message.
     mongo_test = 'should save given plan title to the config'
-    wrong_host = ('should send HTTP 403 when slug is set as koding',
-                  'should send HTTP 403 when slug is set as an already used one')
+    wrong_host = ('should send HTTP 403 when slug is set as koding', 'should send HTTP 403 when slug is set as an already used one')
     titles = ['%s %s' % (CREATE_TEAM_SUITE, title) for title in wrong_host + (mongo_test,)]
     result = run_spec(CREATE_TEAM_SPEC, only=titles, KONFIG_HOSTNAME=json.dumps('elsewhere.lab.test'))
     output = result.stdout + result.stderr

@@ -48,6 +48,7 @@ class Lab:
 
     def gitlab(self, token=ADMIN_TOKEN):
         import gitlab  # pylint: disable=import-outside-toplevel
+
         return gitlab.Gitlab(self.url, private_token=token, retry_transient_errors=False)
 
     def stop(self):

@@ -28,13 +28,11 @@ def browser():
 
 
 def authorize_url(lab, app, state="s1"):
-    return "%s/oauth/authorize?client_id=%s&redirect_uri=%s&response_type=code&state=%s" % (
-        lab.url, app["application_id"], CALLBACK, state)
+    return "%s/oauth/authorize?client_id=%s&redirect_uri=%s&response_type=code&state=%s" % (lab.url, app["application_id"], CALLBACK, state)
 
 
 def sign_in(lab, browser, login="labuser", password=USER_PASSWORDS["labuser"]):
-    return browser.post(lab.url + "/users/sign_in", data={"user[login]": login, "user[password]": password},
-                        allow_redirects=False, timeout=30)
+    return browser.post(lab.url + "/users/sign_in", data={"user[login]": login, "user[password]": password}, allow_redirects=False, timeout=30)
 
 
 def test_stranger_is_sent_to_sign_in_and_back(lab, app, browser):
@@ -88,17 +86,24 @@ def test_authorize_page_then_approve_redirects_with_code(lab, app, browser):
     assert "Authorize Koding to use your account?" in page.text
     assert "<li>api</li>" in page.text and "<li>read_user</li>" in page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text.split("</form>")[0]))
-    assert fields == {"client_id": app["application_id"], "redirect_uri": CALLBACK, "state": "s1", "response_type": "code",
-                      "scope": "api read_user"}
+    assert fields == {"client_id": app["application_id"], "redirect_uri": CALLBACK, "state": "s1", "response_type": "code", "scope": "api read_user"}
     approved = browser.post(lab.url + "/oauth/authorize", data=fields, allow_redirects=False, timeout=30)
     assert approved.status_code == 302
     location = approved.headers["Location"]
     assert location.startswith(CALLBACK + "?")
     query = parse_qs(urlsplit(location).query)
     assert query["state"] == ["s1"]
-    token = requests.post(lab.url + "/oauth/token", data={
-        "grant_type": "authorization_code", "client_id": app["application_id"], "client_secret": app["secret"],
-        "code": query["code"][0], "redirect_uri": CALLBACK}, timeout=30)
+    token = requests.post(
+        lab.url + "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": app["application_id"],
+            "client_secret": app["secret"],
+            "code": query["code"][0],
+            "redirect_uri": CALLBACK,
+        },
+        timeout=30,
+    )
     assert token.status_code == 200
     user = lab.api("GET", "/user", token=None, headers={"Authorization": "Bearer " + token.json()["access_token"]})
     assert user.json()["username"] == "labuser"
@@ -121,7 +126,6 @@ def test_deny_redirects_with_access_denied(lab, app, browser):
 
 def test_authorize_page_checks_client_first(lab, browser):
     sign_in(lab, browser)
-    answer = browser.get(lab.url + "/oauth/authorize?client_id=nope&redirect_uri=%s&response_type=code" % CALLBACK,
-                         allow_redirects=False, timeout=30)
+    answer = browser.get(lab.url + "/oauth/authorize?client_id=nope&redirect_uri=%s&response_type=code" % CALLBACK, allow_redirects=False, timeout=30)
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client"

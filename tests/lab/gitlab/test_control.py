@@ -87,10 +87,12 @@ def test_reset_keeps_users_and_tokens(lab):
     assert listed.json() == ({"error": "404 Not Found"} if lab.profile == "legacy" else [])
     assert lab.api("GET", "/application/settings").json()["signup_enabled"] is True
     assert lab.api("GET", "/user").json()["username"] == "root"
-    assert lab.requests_log() == [{"method": "GET", "path": "/api/v4/hooks", "query": "", "status": 200},
-                                  {"method": "GET", "path": "/api/v4/applications", "query": "", "status": listed.status_code},
-                                  {"method": "GET", "path": "/api/v4/application/settings", "query": "", "status": 200},
-                                  {"method": "GET", "path": "/api/v4/user", "query": "", "status": 200}]
+    assert lab.requests_log() == [
+        {"method": "GET", "path": "/api/v4/hooks", "query": "", "status": 200},
+        {"method": "GET", "path": "/api/v4/applications", "query": "", "status": listed.status_code},
+        {"method": "GET", "path": "/api/v4/application/settings", "query": "", "status": 200},
+        {"method": "GET", "path": "/api/v4/user", "query": "", "status": 200},
+    ]
 
 
 def test_seed_a_thousand(lab):
@@ -143,8 +145,18 @@ def test_latency_before_and_reset(lab):
     assert lab.control("GET", "latency") == {"latency": []}
 
 
-@pytest.mark.parametrize("body", [{}, {"delay_ms": -1}, {"delay_ms": 60001}, {"delay_ms": True}, {"delay_ms": 10, "when": "during"},
-                                  {"delay_ms": 10, "count": 0}, {"delay_ms": 10, "method": 3}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"delay_ms": -1},
+        {"delay_ms": 60001},
+        {"delay_ms": True},
+        {"delay_ms": 10, "when": "during"},
+        {"delay_ms": 10, "count": 0},
+        {"delay_ms": 10, "method": 3},
+    ],
+)
 def test_bad_latency_is_refused(lab, body):
     answer = lab.session.post(lab.url + "/__lab__/latency", json=body, timeout=30)
     assert answer.status_code == 400

@@ -6,16 +6,43 @@ import pytest
 
 from .gitlab_lab.tokens import ADMIN_TOKEN, EXPIRED_TOKEN, REVOKED_TOKEN, USER_TOKEN
 
-LEGACY_HOOK_KEYS = ["id", "url", "created_at", "push_events", "tag_push_events", "merge_requests_events", "repository_update_events",
-                    "enable_ssl_verification"]
-MODERN_HOOK_KEYS = ["id", "url", "name", "description", "created_at", "push_events", "tag_push_events", "merge_requests_events",
-                    "repository_update_events", "enable_ssl_verification", "alert_status", "disabled_until", "url_variables",
-                    "push_events_branch_filter", "branch_filter_strategy", "custom_headers"]
+LEGACY_HOOK_KEYS = ["id", "url", "created_at", "push_events", "tag_push_events", "merge_requests_events", "repository_update_events", "enable_ssl_verification"]
+MODERN_HOOK_KEYS = [
+    "id",
+    "url",
+    "name",
+    "description",
+    "created_at",
+    "push_events",
+    "tag_push_events",
+    "merge_requests_events",
+    "repository_update_events",
+    "enable_ssl_verification",
+    "alert_status",
+    "disabled_until",
+    "url_variables",
+    "push_events_branch_filter",
+    "branch_filter_strategy",
+    "custom_headers",
+]
 USER_EVENT_KEYS = ["created_at", "updated_at", "email", "event_name", "name", "username", "user_id"]
-HOOK_TEST_DATA = {"event_name": "project_create", "name": "Ruby", "path": "ruby", "project_id": 1,
-                  "owner_name": "Someone", "owner_email": "example@gitlabhq.com"}
-ADMIN_PATHS = [("GET", "/application/settings"), ("PUT", "/application/settings"), ("POST", "/applications"),
-               ("GET", "/hooks"), ("POST", "/hooks"), ("DELETE", "/hooks/1"), ("POST", "/users")]
+HOOK_TEST_DATA = {
+    "event_name": "project_create",
+    "name": "Ruby",
+    "path": "ruby",
+    "project_id": 1,
+    "owner_name": "Someone",
+    "owner_email": "example@gitlabhq.com",
+}
+ADMIN_PATHS = [
+    ("GET", "/application/settings"),
+    ("PUT", "/application/settings"),
+    ("POST", "/applications"),
+    ("GET", "/hooks"),
+    ("POST", "/hooks"),
+    ("DELETE", "/hooks/1"),
+    ("POST", "/users"),
+]
 # GitLab 10.5 to 11.4 serve only POST /applications (lib/api/applications.rb @ v11.0.6).
 LIST_PATHS = [("GET", "/applications"), ("DELETE", "/applications/1")]
 
@@ -53,8 +80,13 @@ def check_401(lab, method, path):
         assert answer.json() == {"message": "401 Unauthorized"}
 
 
-@pytest.mark.parametrize("token,text", [(EXPIRED_TOKEN, "Token is expired. You can either do re-authorization or token refresh."),
-                                        (REVOKED_TOKEN, "Token was revoked. You have to re-authorize from the user.")])
+@pytest.mark.parametrize(
+    "token,text",
+    [
+        (EXPIRED_TOKEN, "Token is expired. You can either do re-authorization or token refresh."),
+        (REVOKED_TOKEN, "Token was revoked. You have to re-authorize from the user."),
+    ],
+)
 def test_expired_and_revoked_tokens(lab, token, text):
     answer = lab.api("GET", "/hooks", token=token)
     assert answer.status_code == 401
@@ -153,7 +185,8 @@ def test_modern_drops_koding_and_needs_one_declared_param(modern):
 def test_modern_gitpod_pair_validation(modern):
     assert modern.api("PUT", "/application/settings", data={"gitpod_enabled": "true"}).json() == {"error": "gitpod_url is missing"}
     assert modern.api("PUT", "/application/settings", data={"gitpod_enabled": "true", "gitpod_url": ""}).json() == {
-        "message": {"gitpod_url": ["can't be blank"]}}
+        "message": {"gitpod_url": ["can't be blank"]}
+    }
 
 
 def test_settings_type_errors(lab):
@@ -186,17 +219,25 @@ MODERN = "modern"
 OLDER = ("legacy", "transition")
 
 
-@pytest.mark.parametrize("profiles,params,status,body", [
-    (OLDER + (MODERN,), {"redirect_uri": "http://k/cb", "scopes": "api"}, 400, {"error": "name is missing"}),
-    (OLDER, {"name": "k", "redirect_uri": "http://k/cb"}, 400, {"error": "scopes is missing"}),
-    ((MODERN,), {"name": "k", "redirect_uri": "http://k/cb"}, 400, {"error": "scopes is missing, scopes is empty"}),
-    ((MODERN,), {"name": "k", "redirect_uri": "http://k/cb", "scopes": ""}, 400, {"error": "scopes is empty"}),
-    (OLDER, {"name": "k", "redirect_uri": "http://k/cb", "scopes": ""}, 201, None),
-    (OLDER + (MODERN,), {"name": "k", "scopes": "api"}, 400, {"error": "redirect_uri is missing"}),
-    (OLDER + (MODERN,), {"name": "k", "redirect_uri": "http://[bad", "scopes": "api"}, 400, {"message": {"redirect_uri": ["must be a valid URI."]}}),
-    ((MODERN,), {"name": "k", "redirect_uri": "http://k/cb", "scopes": "api bogus"}, 400, {"message": {"scopes": ["doesn't match configured on the server."]}}),
-    (OLDER, {"name": "k", "redirect_uri": "http://k/cb", "scopes": "api bogus"}, 201, None),
-])
+@pytest.mark.parametrize(
+    "profiles,params,status,body",
+    [
+        (OLDER + (MODERN,), {"redirect_uri": "http://k/cb", "scopes": "api"}, 400, {"error": "name is missing"}),
+        (OLDER, {"name": "k", "redirect_uri": "http://k/cb"}, 400, {"error": "scopes is missing"}),
+        ((MODERN,), {"name": "k", "redirect_uri": "http://k/cb"}, 400, {"error": "scopes is missing, scopes is empty"}),
+        ((MODERN,), {"name": "k", "redirect_uri": "http://k/cb", "scopes": ""}, 400, {"error": "scopes is empty"}),
+        (OLDER, {"name": "k", "redirect_uri": "http://k/cb", "scopes": ""}, 201, None),
+        (OLDER + (MODERN,), {"name": "k", "scopes": "api"}, 400, {"error": "redirect_uri is missing"}),
+        (OLDER + (MODERN,), {"name": "k", "redirect_uri": "http://[bad", "scopes": "api"}, 400, {"message": {"redirect_uri": ["must be a valid URI."]}}),
+        (
+            (MODERN,),
+            {"name": "k", "redirect_uri": "http://k/cb", "scopes": "api bogus"},
+            400,
+            {"message": {"scopes": ["doesn't match configured on the server."]}},
+        ),
+        (OLDER, {"name": "k", "redirect_uri": "http://k/cb", "scopes": "api bogus"}, 201, None),
+    ],
+)
 def test_application_validation(lab, profiles, params, status, body):
     if lab.profile not in profiles:
         pytest.skip("not what %s answers" % lab.profile)
@@ -468,8 +509,16 @@ def test_failed_delivery_does_not_fail_the_call(lab):
 
 
 def test_modern_hook_custom_headers_and_url_variables(modern, receiver):
-    answer = modern.api("POST", "/hooks", json={"url": receiver.url, "custom_headers": [{"key": "X-Koding", "value": "hidden"}],
-                                                "url_variables": [{"key": "team", "value": "gitlab"}], "branch_filter_strategy": "regex"})
+    answer = modern.api(
+        "POST",
+        "/hooks",
+        json={
+            "url": receiver.url,
+            "custom_headers": [{"key": "X-Koding", "value": "hidden"}],
+            "url_variables": [{"key": "team", "value": "gitlab"}],
+            "branch_filter_strategy": "regex",
+        },
+    )
     assert answer.status_code == 201
     hook = answer.json()
     assert hook["custom_headers"] == [{"key": "X-Koding"}]

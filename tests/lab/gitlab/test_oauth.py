@@ -7,8 +7,10 @@ import pytest
 from .gitlab_lab.tokens import ADMIN_TOKEN, USER_TOKEN
 
 CALLBACK = "http://koding.example/-/oauth/gitlab/callback"
-INVALID_GRANT = ("The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, "
-                 "or was issued to another client.")
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, "
+    "or was issued to another client."
+)
 
 
 @pytest.fixture
@@ -34,8 +36,10 @@ def get_code(lab, app, state="xyz"):
 
 
 def exchange(lab, app, code, **overrides):
-    form = dict({"grant_type": "authorization_code", "client_id": app["application_id"], "client_secret": app["secret"],
-                 "code": code, "redirect_uri": CALLBACK}, **overrides)
+    form = dict(
+        {"grant_type": "authorization_code", "client_id": app["application_id"], "client_secret": app["secret"], "code": code, "redirect_uri": CALLBACK},
+        **overrides,
+    )
     return lab.session.post(lab.url + "/oauth/token", data=form, timeout=30)
 
 
@@ -110,8 +114,7 @@ def test_authorize_unsupported_response_type(lab, app):
 
 
 def test_scope_limits_the_token(lab, app):
-    answer = authorize(lab, {"client_id": app["application_id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": "read_user"},
-                       token=ADMIN_TOKEN)
+    answer = authorize(lab, {"client_id": app["application_id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": "read_user"}, token=ADMIN_TOKEN)
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     access = exchange(lab, app, code).json()["access_token"]
     bearer = {"Authorization": "Bearer " + access}
@@ -123,8 +126,11 @@ def test_scope_limits_the_token(lab, app):
 
 def test_refresh_revokes_the_old_token(lab, app):
     first = exchange(lab, app, get_code(lab, app)).json()
-    refreshed = lab.session.post(lab.url + "/oauth/token", timeout=30, data={
-        "grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": app["application_id"], "client_secret": app["secret"]})
+    refreshed = lab.session.post(
+        lab.url + "/oauth/token",
+        timeout=30,
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": app["application_id"], "client_secret": app["secret"]},
+    )
     assert refreshed.status_code == 200
     old = lab.api("GET", "/user", token=None, headers={"Authorization": "Bearer " + first["access_token"]})
     assert old.status_code == 401
@@ -165,7 +171,10 @@ def test_a_new_code_for_the_same_owner_reuses_the_live_token(lab, app):
 def test_another_owner_gets_another_token(lab, app):
     # :37-47: a different owner -> a new token
     mine = exchange(lab, app, get_code(lab, app)).json()
-    code = parse_qs(urlsplit(authorize(lab, {"client_id": app["application_id"], "redirect_uri": CALLBACK, "response_type": "code"},
-                                       token=ADMIN_TOKEN).headers["Location"]).query)["code"][0]
+    code = parse_qs(
+        urlsplit(
+            authorize(lab, {"client_id": app["application_id"], "redirect_uri": CALLBACK, "response_type": "code"}, token=ADMIN_TOKEN).headers["Location"]
+        ).query
+    )["code"][0]
     theirs = exchange(lab, app, code).json()
     assert theirs["access_token"] != mine["access_token"]

@@ -83,11 +83,14 @@ def test_several_scopes(lab):
     assert create(lab, scopes="api read_user").status_code == 201
 
 
-@pytest.mark.parametrize("redirect_uri,older,modern", [
-    ("wrong_url_format", "must be an absolute URI.", "must be an absolute URI."),  # [11.0] :25-32
-    ("http://", "must be an absolute URI.", "must be a valid URI."),  # [master] :33-40
-    ("javascript://alert()", None, "is forbidden by the server."),  # [master] :43-50
-])
+@pytest.mark.parametrize(
+    "redirect_uri,older,modern",
+    [
+        ("wrong_url_format", "must be an absolute URI.", "must be an absolute URI."),  # [11.0] :25-32
+        ("http://", "must be an absolute URI.", "must be a valid URI."),  # [master] :33-40
+        ("javascript://alert()", None, "is forbidden by the server."),  # [master] :43-50
+    ],
+)
 def test_redirect_uri_validation(lab, redirect_uri, older, modern):
     expected = older if lab.profile in OLDER else modern
     if expected is None:

@@ -15,8 +15,7 @@ import pytest
 from .gitlab_lab.tokens import USER_TOKEN
 
 OLDER = ("legacy", "transition")
-TEST_EVENT = {"event_name": "project_create", "name": "Ruby", "path": "ruby", "project_id": 1,
-              "owner_name": "Someone", "owner_email": "example@gitlabhq.com"}
+TEST_EVENT = {"event_name": "project_create", "name": "Ruby", "path": "ruby", "project_id": 1, "owner_name": "Someone", "owner_email": "example@gitlabhq.com"}
 PAGINATION_HEADERS = ("X-Total", "X-Total-Pages", "X-Per-Page", "X-Page", "X-Next-Page", "X-Prev-Page", "Link")
 
 
@@ -84,10 +83,13 @@ def test_create_sets_default_values_for_events(lab):
 
 def test_create_sets_explicit_values_for_events(lab):
     # [11.0] :80-92
-    created = hook(lab, url="http://mep.mep", enable_ssl_verification="false", push_events="true", tag_push_events="true",
-                   merge_requests_events="true")
+    created = hook(lab, url="http://mep.mep", enable_ssl_verification="false", push_events="true", tag_push_events="true", merge_requests_events="true")
     assert (created["enable_ssl_verification"], created["push_events"], created["tag_push_events"], created["merge_requests_events"]) == (
-        False, True, True, True)
+        False,
+        True,
+        True,
+        True,
+    )
 
 
 def test_repository_update_events_parameter(lab):

@@ -72,8 +72,9 @@ def test_version(lab):
 
 
 # ---- routing ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("method,path", [("GET", "/no/such/route"), ("POST", "/version"), ("PATCH", "/hooks"),
-                                         ("DELETE", "/application/settings"), ("PUT", "/applications")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/no/such/route"), ("POST", "/version"), ("PATCH", "/hooks"), ("DELETE", "/application/settings"), ("PUT", "/applications")]
+)
 def test_unmatched_route_or_method_is_the_catch_all_404(lab, method, path):
     # lib/api/api.rb: route :any, '*path' { error!('404 Not Found', 404) } answers anything no endpoint took
     answer = lab.api(method, path)

@@ -20,7 +20,8 @@ import koding_lab  # noqa: E402  pylint: disable=wrong-import-position
 import konfig as konfig_lib  # noqa: E402  pylint: disable=wrong-import-position
 
 UPSTREAM_DIR = os.environ.get('KODING_UPSTREAM_DIR') or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(HERE))), '..', 'shared', 'upstream', 'koding-1b2b621')
+    os.path.dirname(os.path.dirname(os.path.dirname(HERE))), '..', 'shared', 'upstream', 'koding-1b2b621'
+)
 # The lines of the koding role's edits that the stand-in looks for in the files mounted over its checkout.
 EDITED_CALLBACK = """getUrlFor = (path) ->
   "http://#{gitlab.host ? 'gitlab.com'}:#{gitlab.port ? 80}#{path}"
@@ -97,17 +98,39 @@ class StandIn:
         self.log = open(self.log_path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
 
     def configure(self, *flags, env=None):
-        return subprocess.run(['bash', os.path.join(self.root, 'configure')] + list(flags), cwd=self.root,
-                              env=dict(os.environ, **(env or {})), capture_output=True, text=True, check=False)
+        return subprocess.run(
+            ['bash', os.path.join(self.root, 'configure')] + list(flags),
+            cwd=self.root,
+            env=dict(os.environ, **(env or {})),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def start(self, *flags, env=None):
         result = self.configure(*flags, env=env)
         assert result.returncode == 0, result.stderr
         port_file = os.path.join(self.root, 'port')
         # pylint: disable-next=consider-using-with
-        self.process = subprocess.Popen([sys.executable, os.path.join(self.root, 'server', 'koding_lab.py'), '--store', 'memory',
-                                         '--bind', '127.0.0.1', '--port', '0', '--console-port', '0', '--port-file', port_file],
-                                        env=dict(os.environ, **(env or {})), stderr=self.log, stdout=self.log)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                os.path.join(self.root, 'server', 'koding_lab.py'),
+                '--store',
+                'memory',
+                '--bind',
+                '127.0.0.1',
+                '--port',
+                '0',
+                '--console-port',
+                '0',
+                '--port-file',
+                port_file,
+            ],
+            env=dict(os.environ, **(env or {})),
+            stderr=self.log,
+            stdout=self.log,
+        )
         self.port = wait_for_port_file(port_file, self.process)
         return Client(self.port)
 
@@ -141,8 +164,9 @@ def standin_fixture(tmp_path):
 @pytest.fixture(name='koding')
 def koding_fixture(standin):
     """A running stand-in with a GitLab host configured (hooks on)."""
-    return standin.start('--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=127.0.0.1', '--gitlabPort=9',
-                         env={'KONFIG_GITLAB_SYSTEMHOOKTOKEN': HOOK_TOKEN})
+    return standin.start(
+        '--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=127.0.0.1', '--gitlabPort=9', env={'KONFIG_GITLAB_SYSTEMHOOKTOKEN': HOOK_TOKEN}
+    )
 
 
 def write_checkout_file(standin, path, text):
@@ -153,9 +177,20 @@ def write_checkout_file(standin, path, text):
 
 
 def team_form(client, slug, username, **extra):
-    form = {'_csrf': client.cookies.get('_csrf', ''), 'slug': slug, 'companyName': slug.title(), 'email': '%s@example.com' % username,
-            'username': username, 'password': 'correct-horse-1', 'passwordConfirm': 'correct-horse-1', 'agree': 'on',
-            'allow': 'true', 'alreadyMember': 'false', 'newsletter': 'false', 'redirect': ''}
+    form = {
+        '_csrf': client.cookies.get('_csrf', ''),
+        'slug': slug,
+        'companyName': slug.title(),
+        'email': '%s@example.com' % username,
+        'username': username,
+        'password': 'correct-horse-1',
+        'passwordConfirm': 'correct-horse-1',
+        'agree': 'on',
+        'allow': 'true',
+        'alreadyMember': 'false',
+        'newsletter': 'false',
+        'redirect': '',
+    }
     form.update(extra)
     return form
 
@@ -167,6 +202,7 @@ def create_team(client, slug, username, **extra):
 
 # ./configure and bootstrap-container ------------------------------------------------------------------
 
+
 def test_configure_without_hostname_fails_loudly(standin):
     result = standin.configure()
     assert result.returncode != 0
@@ -175,8 +211,12 @@ def test_configure_without_hostname_fails_loudly(standin):
 
 
 def test_configure_writes_config_and_env_overrides_act_at_run_time(standin):
-    env = {'KONFIG_GITLAB_APPLICATIONSECRET': 'app-secret-7d2a', 'KONFIG_GITLAB_PORT': '4443',
-           'KONFIG_POSTGRES_HOST': 'postgres', 'KONFIG_JWT_SECRET': 'jwt-secret-0b5e'}
+    env = {
+        'KONFIG_GITLAB_APPLICATIONSECRET': 'app-secret-7d2a',
+        'KONFIG_GITLAB_PORT': '4443',
+        'KONFIG_POSTGRES_HOST': 'postgres',
+        'KONFIG_JWT_SECRET': 'jwt-secret-0b5e',
+    }
     result = standin.configure('build', '--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=gitlab.lab.test', env=env)
     assert result.returncode == 0, result.stderr
     path = os.path.join(standin.root, '.env.json')
@@ -201,8 +241,9 @@ def test_hooks_are_always_on_and_falsy_overrides_do_nothing(standin):
     # generateKonfig.coffee:23 (an empty host is not null) and config.coffee:24 of koding-config-manager (`val or node`).
     result = standin.configure('--hostname=k.test')
     assert result.returncode == 0, result.stderr
-    konfig = konfig_lib.load(os.path.join(standin.root, '.env.json'),
-                             {'KONFIG_GITLAB_HOOKSENABLED': 'false', 'KONFIG_GITLAB_PORT': '0', 'KONFIG_GITLAB_TEAM': '""'})
+    konfig = konfig_lib.load(
+        os.path.join(standin.root, '.env.json'), {'KONFIG_GITLAB_HOOKSENABLED': 'false', 'KONFIG_GITLAB_PORT': '0', 'KONFIG_GITLAB_TEAM': '""'}
+    )
     assert konfig['gitlab']['hooksEnabled'] is True
     assert konfig['gitlab']['port'] == '3000'
     assert konfig['gitlab']['team'] == 'gitlab'
@@ -235,6 +276,7 @@ def test_bootstrap_container_runs_other_commands_in_the_checkout(standin):
 
 
 # HTTP surface ------------------------------------------------------------------------------------------
+
 
 def test_health_version_and_kontrol(koding):
     status, body, headers = koding.get('/healthcheck')
@@ -285,8 +327,7 @@ def test_gitlab_hook_checks_token_and_event(koding):
     not_valid = (403, {'error': 'not valid'})
 
     def post(body, token=None):
-        status, text, _headers = koding.post('/-/api/gitlab', json_body=body,
-                                             headers={} if token is None else {'X-Gitlab-Token': token})
+        status, text, _headers = koding.post('/-/api/gitlab', json_body=body, headers={} if token is None else {'X-Gitlab-Token': token})
         return status, json.loads(text)
 
     assert post(event) == not_valid
@@ -353,14 +394,18 @@ def test_console_needs_supervisord_credentials(standin):
 
 # SSO against the GitLab lab --------------------------------------------------------------------------
 
+
 @pytest.fixture(name='gitlab_lab')
 def gitlab_lab_fixture(tmp_path):
     if not os.path.exists(GITLAB_LAB):
         pytest.skip('the GitLab lab server (tests/lab/gitlab/server.py) is not there')
     port_file = str(tmp_path / 'gitlab.port')
     # pylint: disable-next=consider-using-with
-    process = subprocess.Popen([sys.executable, GITLAB_LAB, '--profile', 'modern', '--host', '127.0.0.1', '--port', '0',
-                                '--port-file', port_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, GITLAB_LAB, '--profile', 'modern', '--host', '127.0.0.1', '--port', '0', '--port-file', port_file],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield Client(wait_for_port_file(port_file, process))
     finally:
@@ -372,27 +417,29 @@ def oauth_code(gitlab_lab):
     """An application on the GitLab lab and a fresh authorization code for it."""
     redirect_uri = 'http://gitlab.%s/-/oauth/gitlab/callback' % HOST
     admin = {'PRIVATE-TOKEN': ADMIN_TOKEN}
-    status, body, _headers = gitlab_lab.post('/api/v4/applications', headers=admin,
-                                             form={'name': 'Koding', 'redirect_uri': redirect_uri, 'scopes': 'api'})
+    status, body, _headers = gitlab_lab.post('/api/v4/applications', headers=admin, form={'name': 'Koding', 'redirect_uri': redirect_uri, 'scopes': 'api'})
     assert status == 201, body
     app = json.loads(body)
-    query = urllib.parse.urlencode({'client_id': app['application_id'], 'redirect_uri': redirect_uri, 'response_type': 'code',
-                                    'state': 'lab-state', 'scope': 'api'})
+    query = urllib.parse.urlencode(
+        {'client_id': app['application_id'], 'redirect_uri': redirect_uri, 'response_type': 'code', 'state': 'lab-state', 'scope': 'api'}
+    )
     status, body, headers = gitlab_lab.get('/oauth/authorize?' + query, headers=admin)
     assert status == 302, body
     return app, urllib.parse.parse_qs(urllib.parse.urlsplit(headers['Location']).query)['code'][0]
 
 
 def start_for_sso(standin, gitlab_lab, app):
-    return standin.start('--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=127.0.0.1',
-                         '--gitlabPort=%d' % gitlab_lab.port,
-                         env={'KONFIG_GITLAB_APPLICATIONID': json.dumps(app['application_id']),
-                              'KONFIG_GITLAB_APPLICATIONSECRET': json.dumps(app['secret'])})
+    return standin.start(
+        '--hostname=koding.lab.test',
+        '--host=' + HOST,
+        '--gitlabHost=127.0.0.1',
+        '--gitlabPort=%d' % gitlab_lab.port,
+        env={'KONFIG_GITLAB_APPLICATIONID': json.dumps(app['application_id']), 'KONFIG_GITLAB_APPLICATIONSECRET': json.dumps(app['secret'])},
+    )
 
 
 def callback(koding, code, host='gitlab.' + HOST):
-    return koding.get('/-/oauth/gitlab/callback?' + urllib.parse.urlencode({'code': code, 'state': 'lab-state'}),
-                      headers={'Host': host})
+    return koding.get('/-/oauth/gitlab/callback?' + urllib.parse.urlencode({'code': code, 'state': 'lab-state'}), headers={'Host': host})
 
 
 def test_oauth_callback_of_upstream_asks_api_v3_and_fails_on_gitlab_11(standin, gitlab_lab):
@@ -426,18 +473,22 @@ def test_oauth_callback_with_the_edit_signs_in_through_gitlab(standin, gitlab_la
 
 # Team of the session from the host name --------------------------------------------------------------
 
-@pytest.mark.parametrize('host, base, group', [
-    ('gitlab.koding.lab.test:8090', 'koding.lab.test', 'gitlab'),
-    ('koding.lab.test:8090', 'koding.lab.test', 'koding'),
-    ('gitlab.koding.com', 'koding.com', 'gitlab'),
-    ('acme.koding.example.org', 'koding.example.org', 'acme'),
-    ('gitlab.203.0.113.7.xip.io:8090', '203.0.113.7.xip.io', 'gitlab'),
-    ('gitlab.203.0.113.7.nip.io:8090', '203.0.113.7.nip.io', '113'),
-    ('gitlab.koding.a.b.example.org', 'koding.a.b.example.org', 'a'),
-    ('127.0.0.1:8090', '127.0.0.1', 'koding'),
-    ('gitlab.localhost:8090', 'localhost', 'koding'),
-    ('', 'koding.lab.test', 'koding'),
-])
+
+@pytest.mark.parametrize(
+    'host, base, group',
+    [
+        ('gitlab.koding.lab.test:8090', 'koding.lab.test', 'gitlab'),
+        ('koding.lab.test:8090', 'koding.lab.test', 'koding'),
+        ('gitlab.koding.com', 'koding.com', 'gitlab'),
+        ('acme.koding.example.org', 'koding.example.org', 'acme'),
+        ('gitlab.203.0.113.7.xip.io:8090', '203.0.113.7.xip.io', 'gitlab'),
+        ('gitlab.203.0.113.7.nip.io:8090', '203.0.113.7.nip.io', '113'),
+        ('gitlab.koding.a.b.example.org', 'koding.a.b.example.org', 'a'),
+        ('127.0.0.1:8090', '127.0.0.1', 'koding'),
+        ('gitlab.localhost:8090', 'localhost', 'koding'),
+        ('', 'koding.lab.test', 'koding'),
+    ],
+)
 def test_session_group_follows_setsession(monkeypatch, tmp_path, host, base, group):
     monkeypatch.setattr(koding_lab, 'ROOT', str(tmp_path))  # no setsession.coffee of the role's: upstream's rule
     assert koding_lab.session_group(host, base) == group
@@ -453,6 +504,7 @@ def test_session_group_with_the_wildcard_dns_edit(monkeypatch, tmp_path, name):
 
 
 # Sessions and CSRF -----------------------------------------------------------------------------------
+
 
 class NotReadyStore(koding_lab.MemoryStore):
     """A session store that does not answer (upstream: no Mongo session)."""
@@ -498,6 +550,7 @@ def test_csrf_token_from_a_header(koding):
 
 # Team creation order and codes (createteam.coffee) ---------------------------------------------------
 
+
 def test_reserved_slug_is_refused_after_the_user_is_created(standin):
     reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
     if not os.path.exists(reserved):
@@ -535,8 +588,15 @@ def copy_upstream_file(standin, path):
 def register(client, username, email, **extra):
     """POST /Register as upstream's registerhelper sends it (an XHR)."""
     client.get('/healthcheck')
-    form = {'_csrf': client.cookies.get('_csrf', ''), 'email': email, 'agree': 'on', 'username': username,
-            'password': 'correct-horse-1', 'passwordConfirm': 'correct-horse-1', 'inviteCode': ''}
+    form = {
+        '_csrf': client.cookies.get('_csrf', ''),
+        'email': email,
+        'agree': 'on',
+        'username': username,
+        'password': 'correct-horse-1',
+        'passwordConfirm': 'correct-horse-1',
+        'inviteCode': '',
+    }
     form.update(extra)
     return client.post('/Register', form=form, headers={'X-Requested-With': 'XMLHttpRequest'})
 
@@ -545,8 +605,7 @@ def test_team_create_follows_juser_login_and_convert(koding):
     # The koding group of upstream's Mongo seed exists (createteam.coffee:69-72).
     status, body, _headers = create_team(koding, 'koding', 'alice')
     assert status == 403
-    assert json.loads(body) == {'status': 403, 'message': "Sorry, Team URL 'koding.%s' is already in use" % HOST,
-                                'suggested': 'koding1'}
+    assert json.loads(body) == {'status': 403, 'message': "Sorry, Team URL 'koding.%s' is already in use" % HOST, 'suggested': 'koding1'}
     # alreadyMember with an unknown user (:84-85), JSON; the checks of validateConvertInput and validateAll.
     status, body, _headers = create_team(koding, 'acme', 'alice', alreadyMember='true')
     assert (status, json.loads(body)) == (400, {'status': 400, 'message': 'Unknown user name'})
@@ -580,14 +639,19 @@ def test_register_then_create_team_as_a_member(koding):
     # Without the XHR header register.coffee:45 redirects.
     plain = Client(koding.port)
     plain.get('/healthcheck')
-    form = {'_csrf': plain.cookies['_csrf'], 'email': 'b@example.org', 'agree': 'on', 'username': 'bobby',
-            'password': 'correct-horse-1', 'passwordConfirm': 'correct-horse-1'}
+    form = {
+        '_csrf': plain.cookies['_csrf'],
+        'email': 'b@example.org',
+        'agree': 'on',
+        'username': 'bobby',
+        'password': 'correct-horse-1',
+        'passwordConfirm': 'correct-horse-1',
+    }
     status, _body, headers = plain.post('/Register', form=form)
     assert (status, headers['Location']) == (301, '/')
     # A registered user creates a team by logging in, whatever alreadyMember says.
     assert create_team(koding, 'acme', 'alice', alreadyMember='false', email='alice@example.org')[0] == 200
-    assert create_team(koding, 'other', 'alice', password='wrong-pass-1', passwordConfirm='wrong-pass-1')[:2] == \
-        (400, 'Access denied!')
+    assert create_team(koding, 'other', 'alice', password='wrong-pass-1', passwordConfirm='wrong-pass-1')[:2] == (400, 'Access denied!')
 
 
 def test_low_quality_email_domains_and_banned_usernames_from_the_checkout(standin):
@@ -600,32 +664,38 @@ def test_low_quality_email_domains_and_banned_usernames_from_the_checkout(standi
     assert create_team(koding, 'acme', 'alice', email='alice@example.org')[0] == 200
 
 
-@pytest.mark.parametrize('email, strict, sanitized', [
-    (' Ali.Ce+x@Example.org ', False, 'ali.ce+x@example.org'),
-    ('ali.ce+x+y@example.org', True, 'alice@example.org'),
-    ('a.b+c@koding.com', True, 'a.b+c@koding.com'),
-    ('no-at-sign', False, 'no-at-sign@undefined'),
-    ('', True, ''),
-])
+@pytest.mark.parametrize(
+    'email, strict, sanitized',
+    [
+        (' Ali.Ce+x@Example.org ', False, 'ali.ce+x@example.org'),
+        ('ali.ce+x+y@example.org', True, 'alice@example.org'),
+        ('a.b+c@koding.com', True, 'a.b+c@koding.com'),
+        ('no-at-sign', False, 'no-at-sign@undefined'),
+        ('', True, ''),
+    ],
+)
 def test_emailsanitize(email, strict, sanitized):
     assert koding_lab.emailsanitize(email, strict=strict) == sanitized
 
 
 # Sign-in URL (oauth_url.coffee, OAuth.getUrl) --------------------------------------------------------
 
+
 def test_oauth_url_for_gitlab(standin):
-    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=gitlab.lab.test', '--gitlabPort=8443',
-                           env={'KONFIG_GITLAB_APPLICATIONID': '"app-id-1"'})
+    koding = standin.start(
+        '--hostname=koding.lab.test', '--host=' + HOST, '--gitlabHost=gitlab.lab.test', '--gitlabPort=8443', env={'KONFIG_GITLAB_APPLICATIONID': '"app-id-1"'}
+    )
     assert koding.get('/OAuth/url')[:2] == (400, '{"message": "provider is required"}')
     status, body, headers = koding.get('/OAuth/url?provider=gitlab')
     assert status == 200 and headers['Content-Type'].startswith('text/html')
     redirect_uri = 'http://gitlab.%s/-/oauth/gitlab/callback' % HOST
-    assert body == ('http://gitlab.lab.test:8443/oauth/authorize?client_id=app-id-1&redirect_uri=%s&response_type=code'
-                    % redirect_uri)
+    assert body == ('http://gitlab.lab.test:8443/oauth/authorize?client_id=app-id-1&redirect_uri=%s&response_type=code' % redirect_uri)
     # ?host= replaces the configured host; returnUrl goes onto the redirect URI as it is (oauth.coffee:41-42).
     status, body, _headers = koding.get('/Team/OAuth/url?provider=gitlab&host=gitlab.example.org&returnUrl=/IDE')
-    assert (status, body) == (200, 'http://gitlab.example.org:8443/oauth/authorize?client_id=app-id-1&redirect_uri=%s'
-                                   '?returnUrl=/IDE&response_type=code' % redirect_uri)
+    assert (status, body) == (
+        200,
+        'http://gitlab.example.org:8443/oauth/authorize?client_id=app-id-1&redirect_uri=%s?returnUrl=/IDE&response_type=code' % redirect_uri,
+    )
     write_checkout_file(standin, 'workers/social/lib/social/models/oauth.coffee', "        protocol = 'https://'\n")
     assert koding.get('/OAuth/url?provider=gitlab')[1].startswith('https://gitlab.lab.test:8443/oauth/authorize?')
 

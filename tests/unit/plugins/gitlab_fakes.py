@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from urllib.parse import urlencode
 
 import requests
@@ -45,11 +44,18 @@ class FakeSession(object):
         self.calls = []
         self.closed = False
 
-    def request(self, method, url, params=None, json=None, timeout=None,  # pylint: disable=redefined-outer-name
-                allow_redirects=True):
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        json=None,
+        timeout=None,  # pylint: disable=redefined-outer-name
+        allow_redirects=True,
+    ):
         assert not allow_redirects, 'redirects must not be followed (the token would go with them)'
         assert url.startswith(BASE), url
-        path = url[len(BASE):]
+        path = url[len(BASE) :]
         self.calls.append(dict(method=method, path=path, params=dict(params or {}), data=json, timeout=timeout))
         answer = self.handler(method, path, dict(params or {}), json, self.headers)
         if isinstance(answer, BaseException):
@@ -106,16 +112,30 @@ class FakeGitLab(object):
         return self.next_id
 
     def add_app(self, name, callback_url, confidential=True):
-        app = dict(id=self._id(), application_id='appid-%d' % self.next_id, application_name=name,
-                   callback_url=callback_url, secret='gloas-secret-%d' % self.next_id, scopes='api')
+        app = dict(
+            id=self._id(),
+            application_id='appid-%d' % self.next_id,
+            application_name=name,
+            callback_url=callback_url,
+            secret='gloas-secret-%d' % self.next_id,
+            scopes='api',
+        )
         if self.profile == 'modern':
             app['confidential'] = confidential
         self.apps.append(app)
         return app
 
     def add_hook(self, url, token=None, **flags):
-        hook = dict(id=self._id(), url=url, created_at='2024-01-01T00:00:00Z', push_events=False, tag_push_events=False,
-                    merge_requests_events=False, repository_update_events=True, enable_ssl_verification=True)
+        hook = dict(
+            id=self._id(),
+            url=url,
+            created_at='2024-01-01T00:00:00Z',
+            push_events=False,
+            tag_push_events=False,
+            merge_requests_events=False,
+            repository_update_events=True,
+            enable_ssl_verification=True,
+        )
         if self.profile == 'modern':
             hook.update(name='', description='')
         hook.update(flags)
@@ -195,10 +215,9 @@ class FakeGitLab(object):
     def list_hooks(self, params):
         page = int(params.get('page', 1))
         per_page = int(params.get('per_page', 20))
-        chunk = self.hooks[(page - 1) * per_page:page * per_page]
+        chunk = self.hooks[(page - 1) * per_page : page * per_page]
         pages = max(1, -(-len(self.hooks) // per_page))
-        headers = {'X-Page': str(page), 'X-Per-Page': str(per_page), 'X-Total': str(len(self.hooks)),
-                   'X-Total-Pages': str(pages)}
+        headers = {'X-Page': str(page), 'X-Per-Page': str(per_page), 'X-Total': str(len(self.hooks)), 'X-Total-Pages': str(pages)}
         links = ['<https://gitlab.elsewhere/api/v4/hooks?%s>; rel="last"' % urlencode(dict(page=pages, per_page=per_page))]
         if page < pages:
             query = urlencode(dict(page=page + 1, per_page=per_page))

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-
 from unittest import mock
 
 import pytest
-
 from ansible.module_utils import basic
 
 try:
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core < 2.19
+
     @contextlib.contextmanager
     def patch_module_args(args=None):
         serialized = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()
@@ -57,11 +56,9 @@ def run_main(main, args, requests_module, session, check_mode=False, diff=False,
     def _warn(self, warning):  # pylint: disable=unused-argument
         warnings.append(warning)
 
-    with patch_module_args(args), \
-            mock.patch.object(requests_module, 'Session', return_value=session), \
-            mock.patch.object(basic.AnsibleModule, 'warn', _warn), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
+    with patch_module_args(args), mock.patch.object(requests_module, 'Session', return_value=session), mock.patch.object(
+        basic.AnsibleModule, 'warn', _warn
+    ), mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json):
         with pytest.raises(ModuleExit) as caught:
             main()
     result = caught.value.result

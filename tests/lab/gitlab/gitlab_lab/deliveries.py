@@ -8,8 +8,14 @@ from urllib.parse import urlsplit
 
 DELIVERY_TIMEOUT = 2.0
 # lib/api/system_hooks.rb: the mock data a test of a system hook sends and answers.
-HOOK_TEST_DATA = {"event_name": "project_create", "name": "Ruby", "path": "ruby", "project_id": 1,
-                  "owner_name": "Someone", "owner_email": "example@gitlabhq.com"}
+HOOK_TEST_DATA = {
+    "event_name": "project_create",
+    "name": "Ruby",
+    "path": "ruby",
+    "project_id": 1,
+    "owner_name": "Someone",
+    "owner_email": "example@gitlabhq.com",
+}
 
 
 def prepare(profile, hooks, payload, base_url):
@@ -26,8 +32,16 @@ def prepare(profile, hooks, payload, base_url):
             headers[name] = values.get(name) or str(uuid.uuid4())
         for item in hook["custom_headers"]:
             headers[item["key"]] = item["value"]
-        prepared.append({"hook_id": hook["id"], "url": hook["url"], "event_name": payload["event_name"],
-                         "headers": headers, "payload": dict(payload), "verify": hook["enable_ssl_verification"]})
+        prepared.append(
+            {
+                "hook_id": hook["id"],
+                "url": hook["url"],
+                "event_name": payload["event_name"],
+                "headers": headers,
+                "payload": dict(payload),
+                "verify": hook["enable_ssl_verification"],
+            }
+        )
     return prepared
 
 

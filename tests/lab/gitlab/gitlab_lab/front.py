@@ -20,11 +20,16 @@ from .state import LabState
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 FAULT_BODIES = {
     500: ("application/json", json.dumps({"message": "500 Internal Server Error"})),
-    502: ("text/html; charset=utf-8", "<!DOCTYPE html><html><head><title>GitLab is not responding (502)</title></head>"
-                                      "<body><h1>502</h1><h3>Whoops, GitLab is taking too much time to respond.</h3></body></html>\n"),
+    502: (
+        "text/html; charset=utf-8",
+        "<!DOCTYPE html><html><head><title>GitLab is not responding (502)</title></head>"
+        "<body><h1>502</h1><h3>Whoops, GitLab is taking too much time to respond.</h3></body></html>\n",
+    ),
     503: ("application/json", json.dumps({"message": "503 Service Unavailable"})),
-    504: ("text/html; charset=utf-8", "<html><head><title>504 Gateway Time-out</title></head>"
-                                      "<body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>\n"),
+    504: (
+        "text/html; charset=utf-8",
+        "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>\n",
+    ),
 }
 # Rack::Attack's throttled response (GitLab's throttles); Gitlab::ApplicationRateLimiter's JSON text.
 RACK_ATTACK_TEXT = "Retry later\n"
@@ -66,8 +71,16 @@ def fault_answer(profile, fault):
         headers = {"Content-Type": "text/plain", "Retry-After": str(retry_after)}
         if profile.has("rate_limit_headers"):
             reset = int(time.time()) + retry_after
-            headers.update({"RateLimit-Name": "throttle_authenticated_api", "RateLimit-Limit": "2000", "RateLimit-Observed": "2001",
-                            "RateLimit-Remaining": "0", "RateLimit-Reset": str(reset), "RateLimit-ResetTime": formatdate(reset, usegmt=True)})
+            headers.update(
+                {
+                    "RateLimit-Name": "throttle_authenticated_api",
+                    "RateLimit-Limit": "2000",
+                    "RateLimit-Observed": "2001",
+                    "RateLimit-Remaining": "0",
+                    "RateLimit-Reset": str(reset),
+                    "RateLimit-ResetTime": formatdate(reset, usegmt=True),
+                }
+            )
         return status, RACK_ATTACK_TEXT, headers
     headers = {}
     if "retry_after" in fault:
@@ -199,8 +212,11 @@ class Handler(BaseHTTPRequestHandler):
 def control(state, method, path, body):
     """The /__lab__/ control API: (status, body)."""
     key = (method, path)
-    listings = {"/__lab__/requests": ("requests", state.requests), "/__lab__/faults": ("faults", state.faults),
-                "/__lab__/latency": ("latency", state.latencies)}
+    listings = {
+        "/__lab__/requests": ("requests", state.requests),
+        "/__lab__/faults": ("faults", state.faults),
+        "/__lab__/latency": ("latency", state.latencies),
+    }
     if method == "GET" and path == "/__lab__/deliveries":
         return 200, list(state.deliveries)
     if method == "DELETE" and path == "/__lab__/deliveries":
@@ -216,14 +232,12 @@ def control(state, method, path, body):
         problem = check_fault(body)
         if problem:
             return 400, {"error": problem}
-        return add_rule(state.faults, {"status": body["status"], "count": body.get("count", 1)}, body,
-                        ("method", "path_prefix", "retry_after", "limiter"))
+        return add_rule(state.faults, {"status": body["status"], "count": body.get("count", 1)}, body, ("method", "path_prefix", "retry_after", "limiter"))
     if key == ("POST", "/__lab__/latency"):
         problem = check_latency(body)
         if problem:
             return 400, {"error": problem}
-        return add_rule(state.latencies, {"delay_ms": body["delay_ms"], "when": body.get("when", "after")}, body,
-                        ("method", "path_prefix", "count"))
+        return add_rule(state.latencies, {"delay_ms": body["delay_ms"], "when": body.get("when", "after")}, body, ("method", "path_prefix", "count"))
     if key == ("POST", "/__lab__/reset"):
         state.reset()
         return 200, {"profile": state.profile.name, "version": state.profile.version}

@@ -163,7 +163,7 @@ def paginate(ctx, items):
     per_page = 20 if not per_page or per_page < 1 else min(per_page, 100)
     total = len(items)
     total_pages = max((total + per_page - 1) // per_page, 1)
-    chunk = items[(page - 1) * per_page:page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     next_page = page + 1 if page < total_pages else None
     prev_page = page - 1 if page > 1 else None
     others = [(key, value) for key, value in parse_qsl(ctx.query, keep_blank_values=True) if key not in ("page", "per_page")]

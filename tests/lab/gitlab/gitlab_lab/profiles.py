@@ -33,14 +33,18 @@ PROFILES = {
         "version": "11.0.6",
         "revision": "5e4ee8a9b4c",
         "features": {
-            "koding_settings", "pagination_totals",
+            "koding_settings",
+            "pagination_totals",
         },
     },
     "transition": {
         "version": "11.11.8",
         "revision": "1ae34c7b2a1",
         "features": {
-            "applications_list", "applications_delete", "application_full_fields", "hook_repository_update_param",
+            "applications_list",
+            "applications_delete",
+            "application_full_fields",
+            "hook_repository_update_param",
             "pagination_totals",
         },
     },
@@ -160,8 +164,16 @@ class Profile:
             declared["repository_update_events"] = bool
         declared["enable_ssl_verification"] = bool
         if self.has("hook_details"):
-            declared.update({"push_events_branch_filter": str, "branch_filter_strategy": str, "name": str, "description": str,
-                             "url_variables": list, "custom_headers": list})
+            declared.update(
+                {
+                    "push_events_branch_filter": str,
+                    "branch_filter_strategy": str,
+                    "name": str,
+                    "description": str,
+                    "url_variables": list,
+                    "custom_headers": list,
+                }
+            )
         return declared
 
     def hook_validation_status(self):

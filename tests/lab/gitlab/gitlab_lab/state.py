@@ -53,8 +53,16 @@ class LabState:
 
     @staticmethod
     def new_user(user_id, username, name, email, is_admin, now):
-        return {"id": user_id, "username": username, "name": name, "email": email, "is_admin": is_admin,
-                "state": "active", "created_at": now, "updated_at": now}
+        return {
+            "id": user_id,
+            "username": username,
+            "name": name,
+            "email": email,
+            "is_admin": is_admin,
+            "state": "active",
+            "created_at": now,
+            "updated_at": now,
+        }
 
     def add_user(self, username, name, email, password=None):
         user = self.new_user(self.next_user_id, username, name, email, False, time.time())
@@ -70,8 +78,13 @@ class LabState:
         self.next_application_id += 1
         secret = self.new_app_secret()
         self.applications[app_id] = {
-            "id": app_id, "uid": secrets.token_hex(32), "name": name, "redirect_uri": redirect_uri,
-            "scopes": scopes, "confidential": confidential, "secret_digest": digest(secret),
+            "id": app_id,
+            "uid": secrets.token_hex(32),
+            "name": name,
+            "redirect_uri": redirect_uri,
+            "scopes": scopes,
+            "confidential": confidential,
+            "secret_digest": digest(secret),
         }
         return self.applications[app_id], secret
 
@@ -91,10 +104,23 @@ class LabState:
         hook_id = self.next_hook_id
         self.next_hook_id += 1
         now = time.time()
-        hook = {"id": hook_id, "created_at": now, "updated_at": now, "token": None, "name": None, "description": None,
-                "push_events": False, "tag_push_events": False, "merge_requests_events": False, "repository_update_events": True,
-                "enable_ssl_verification": True, "push_events_branch_filter": None, "branch_filter_strategy": "wildcard",
-                "url_variables": [], "custom_headers": []}
+        hook = {
+            "id": hook_id,
+            "created_at": now,
+            "updated_at": now,
+            "token": None,
+            "name": None,
+            "description": None,
+            "push_events": False,
+            "tag_push_events": False,
+            "merge_requests_events": False,
+            "repository_update_events": True,
+            "enable_ssl_verification": True,
+            "push_events_branch_filter": None,
+            "branch_filter_strategy": "wildcard",
+            "url_variables": [],
+            "custom_headers": [],
+        }
         hook.update(values)
         self.hooks[hook_id] = hook
         return hook

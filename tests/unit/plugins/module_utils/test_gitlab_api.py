@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import threading
-
 from unittest import mock
 
 import pytest
@@ -61,10 +60,12 @@ def test_oauth_token_is_sent_as_bearer_and_api_v4_suffix_is_tolerated():
 
 
 def test_429_honours_retry_after():
-    client, session, sleeps = client_with([
-        make_response(429, {'message': {'error': 'Rate limit exceeded'}}, {'Retry-After': '7'}),
-        make_response(200, {'ok': True}),
-    ])
+    client, session, sleeps = client_with(
+        [
+            make_response(429, {'message': {'error': 'Rate limit exceeded'}}, {'Retry-After': '7'}),
+            make_response(200, {'ok': True}),
+        ]
+    )
     assert client.get('/application/settings') == {'ok': True}
     assert sleeps == [7.0]
     assert len(session.calls) == 2 and client.request_count == 2
@@ -124,11 +125,13 @@ def test_post_is_not_retried_after_a_read_timeout():
 
 
 def test_post_is_retried_on_429_and_refused_connection():
-    client, session, dummy = client_with([
-        make_response(429, {'message': {'error': 'Rate limit'}}, {'Retry-After': '1'}),
-        connect_refused(),
-        make_response(201, {'id': 5}),
-    ])
+    client, session, dummy = client_with(
+        [
+            make_response(429, {'message': {'error': 'Rate limit'}}, {'Retry-After': '1'}),
+            connect_refused(),
+            make_response(201, {'id': 5}),
+        ]
+    )
     assert client.post('/hooks', data={'url': 'http://x'}) == {'id': 5}
     assert len(session.calls) == 3
 
@@ -144,22 +147,32 @@ def test_unreachable_gitlab_names_api_url():
 
 
 def test_pagination_follows_link_header_on_our_own_base_url():
-    client, session, dummy = client_with([
-        make_response(200, [{'id': 1}], {'Link': '<https://other.host/api/v4/hooks?page=2&per_page=100>; rel="next", '
-                                                 '<https://other.host/api/v4/hooks?page=1&per_page=100>; rel="first"'}),
-        make_response(200, [{'id': 2}]),
-    ])
+    client, session, dummy = client_with(
+        [
+            make_response(
+                200,
+                [{'id': 1}],
+                {
+                    'Link': '<https://other.host/api/v4/hooks?page=2&per_page=100>; rel="next", '
+                    '<https://other.host/api/v4/hooks?page=1&per_page=100>; rel="first"'
+                },
+            ),
+            make_response(200, [{'id': 2}]),
+        ]
+    )
     assert client.get_all('/hooks') == [{'id': 1}, {'id': 2}]
     assert [call['params'] for call in session.calls] == [{'per_page': 100}, {'page': '2', 'per_page': '100'}]
     assert all(call['path'] == '/hooks' for call in session.calls)
 
 
 def test_pagination_follows_x_next_page_without_totals():
-    client, session, dummy = client_with([
-        make_response(200, [{'id': 1}], {'X-Next-Page': '2', 'X-Page': '1'}),
-        make_response(200, [{'id': 2}], {'X-Next-Page': '3', 'X-Page': '2'}),
-        make_response(200, [{'id': 3}], {'X-Next-Page': '', 'X-Page': '3'}),
-    ])
+    client, session, dummy = client_with(
+        [
+            make_response(200, [{'id': 1}], {'X-Next-Page': '2', 'X-Page': '1'}),
+            make_response(200, [{'id': 2}], {'X-Next-Page': '3', 'X-Page': '2'}),
+            make_response(200, [{'id': 3}], {'X-Next-Page': '', 'X-Page': '3'}),
+        ]
+    )
     assert [item['id'] for item in client.get_all('/hooks')] == [1, 2, 3]
     assert [call['params'].get('page') for call in session.calls] == [None, '2', '3']
 
@@ -170,11 +183,16 @@ def test_unpaginated_endpoint_costs_one_request():
     assert len(session.calls) == 1
 
 
-@pytest.mark.parametrize('body, expected', [
-    ({'message': '401 Unauthorized'}, '401 Unauthorized'),
-    ({'error': 'invalid_token', 'error_description': 'Token is expired. You can either do re-authorization or token refresh.'},
-     'invalid_token: Token is expired'),
-])
+@pytest.mark.parametrize(
+    'body, expected',
+    [
+        ({'message': '401 Unauthorized'}, '401 Unauthorized'),
+        (
+            {'error': 'invalid_token', 'error_description': 'Token is expired. You can either do re-authorization or token refresh.'},
+            'invalid_token: Token is expired',
+        ),
+    ],
+)
 def test_401_says_the_token_was_rejected(body, expected):
     client, dummy, dummy2 = client_with([make_response(401, body)])
     with pytest.raises(GitlabApiError) as caught:
@@ -195,10 +213,13 @@ def test_403_explains_admin_and_admin_mode():
     assert caught.value.method == 'PUT' and caught.value.status == 403
 
 
-@pytest.mark.parametrize('body, expected', [
-    ({'error': 'koding_url is missing'}, 'koding_url is missing'),
-    ({'message': {'redirect_uri': ['must be a valid URI.']}}, 'redirect_uri must be a valid URI.'),
-])
+@pytest.mark.parametrize(
+    'body, expected',
+    [
+        ({'error': 'koding_url is missing'}, 'koding_url is missing'),
+        ({'message': {'redirect_uri': ['must be a valid URI.']}}, 'redirect_uri must be a valid URI.'),
+    ],
+)
 def test_400_reports_gitlabs_text_for_both_shapes(body, expected):
     client, dummy, dummy2 = client_with([make_response(400, body)])
     with pytest.raises(GitlabApiError) as caught:
@@ -216,11 +237,13 @@ def test_token_echoed_by_a_server_is_redacted():
 
 
 def test_404_route_and_404_resource_and_405_are_distinguishable():
-    client, dummy, dummy2 = client_with([
-        make_response(404, {'error': '404 Not Found'}),
-        make_response(404, {'message': '404 Application Not Found'}),
-        make_response(405, {'error': '405 Not Allowed'}),
-    ])
+    client, dummy, dummy2 = client_with(
+        [
+            make_response(404, {'error': '404 Not Found'}),
+            make_response(404, {'message': '404 Application Not Found'}),
+            make_response(405, {'error': '405 Not Allowed'}),
+        ]
+    )
     errors = []
     for path in ('/applications/1/renew-secret', '/applications/1', '/applications'):
         with pytest.raises(GitlabApiError) as caught:
@@ -263,15 +286,17 @@ def test_ca_path_is_used_for_verification():
 
 
 def cut_body():
-    return requests.exceptions.ChunkedEncodingError(
-        urllib3.exceptions.ProtocolError('Connection broken: IncompleteRead(12 bytes read, 88 more expected)'))
+    return requests.exceptions.ChunkedEncodingError(urllib3.exceptions.ProtocolError('Connection broken: IncompleteRead(12 bytes read, 88 more expected)'))
 
 
-@pytest.mark.parametrize('fault', [
-    cut_body,
-    lambda: requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, but failed'),
-    lambda: make_response(200, text='[{"id": 1}, {"id"', headers={'Content-Type': 'application/json'}),
-])
+@pytest.mark.parametrize(
+    'fault',
+    [
+        cut_body,
+        lambda: requests.exceptions.ContentDecodingError('Received response with content-encoding: gzip, but failed'),
+        lambda: make_response(200, text='[{"id": 1}, {"id"', headers={'Content-Type': 'application/json'}),
+    ],
+)
 def test_get_cut_mid_body_is_retried(fault):
     client, session, sleeps = client_with([fault(), make_response(200, [{'id': 1}])])
     assert client.get('/hooks') == [{'id': 1}]
@@ -294,15 +319,22 @@ def test_post_cut_mid_body_is_not_repeated():
     assert len(session.calls) == 1 and 'POST /hooks' in str(caught.value)
 
 
-@pytest.mark.parametrize('exc, words', [
-    (requests.exceptions.InvalidHeader('Invalid leading whitespace, reserved character(s), or return character(s) '
-                                       'in header value: %r' % (ADMIN_TOKEN + '\n')), ['header', 'api_token']),
-    (requests.exceptions.InvalidURL('Failed to parse: http://user:%s@gitlab.test' % ADMIN_TOKEN), ['URL', 'api_url']),
-    (requests.exceptions.TooManyRedirects('Exceeded 30 redirects.'), ['GET /version']),
-    (ValueError('bad %s' % ADMIN_TOKEN), ['GET /version']),
-    (OSError('Could not find a suitable TLS CA certificate bundle'), ['GET /version']),
-    (UnicodeEncodeError('latin-1', ADMIN_TOKEN + '\u20ac', 26, 27, 'ordinal not in range(256)'), ['header', 'api_token']),
-])
+@pytest.mark.parametrize(
+    'exc, words',
+    [
+        (
+            requests.exceptions.InvalidHeader(
+                'Invalid leading whitespace, reserved character(s), or return character(s) in header value: %r' % (ADMIN_TOKEN + '\n')
+            ),
+            ['header', 'api_token'],
+        ),
+        (requests.exceptions.InvalidURL('Failed to parse: http://user:%s@gitlab.test' % ADMIN_TOKEN), ['URL', 'api_url']),
+        (requests.exceptions.TooManyRedirects('Exceeded 30 redirects.'), ['GET /version']),
+        (ValueError('bad %s' % ADMIN_TOKEN), ['GET /version']),
+        (OSError('Could not find a suitable TLS CA certificate bundle'), ['GET /version']),
+        (UnicodeEncodeError('latin-1', ADMIN_TOKEN + '\u20ac', 26, 27, 'ordinal not in range(256)'), ['header', 'api_token']),
+    ],
+)
 def test_every_transport_error_is_a_clear_failure_without_the_secret(exc, words):
     client, session, dummy = client_with([exc] * 5)
     with pytest.raises(GitlabApiError) as caught:
@@ -351,8 +383,7 @@ def test_429_with_gitlabs_text_body_is_retried_then_reported():
     retry_later = make_response(429, text='Retry later\n', headers={'Content-Type': 'text/plain'})
     client, session, sleeps = client_with([retry_later, make_response(200, {'ok': 1})])
     assert client.get('/hooks') == {'ok': 1} and sleeps == [1.0]
-    client, session, sleeps = client_with([make_response(429, text='Retry later\n',
-                                                         headers={'Content-Type': 'text/plain'})] * 4)
+    client, session, sleeps = client_with([make_response(429, text='Retry later\n', headers={'Content-Type': 'text/plain'})] * 4)
     with pytest.raises(GitlabApiError) as caught:
         client.get('/hooks')
     assert caught.value.kind == 'rate_limited' and 'GitLab said: Retry later.' in str(caught.value)
@@ -361,8 +392,7 @@ def test_429_with_gitlabs_text_body_is_retried_then_reported():
 
 @pytest.mark.parametrize('value', ['nan', 'inf', '-5', 'Wed, 21 Oct 2015 07:28:00 GMT', 'soon'])
 def test_odd_retry_after_values_never_break(value):
-    client, dummy, sleeps = client_with([make_response(429, text='Retry later', headers={'Retry-After': value}),
-                                         make_response(200, {})])
+    client, dummy, sleeps = client_with([make_response(429, text='Retry later', headers={'Retry-After': value}), make_response(200, {})])
     assert client.get('/x') == {}
     assert len(sleeps) == 1 and 0 <= sleeps[0] <= 60
 
@@ -371,8 +401,7 @@ def test_odd_retry_after_values_never_break(value):
 
 
 def test_retried_delete_that_finds_it_gone_counts_as_done():
-    client, session, dummy = client_with([make_response(502, text='Bad Gateway'),
-                                          make_response(404, {'message': '404 Hook Not Found'})])
+    client, session, dummy = client_with([make_response(502, text='Bad Gateway'), make_response(404, {'message': '404 Hook Not Found'})])
     assert client.delete('/hooks/3') is True
     assert len(session.calls) == 2
 
@@ -456,6 +485,7 @@ def test_a_failing_page_fails_the_listing():
         if params.get('page') == '3':
             return make_response(500, {'message': '500 Internal Server Error'})
         return make_response(200, [{'id': 1}], {'X-Total-Pages': '4', 'X-Next-Page': '2'})
+
     session = ScriptedSession([])
     session.handler = serve
     with mock.patch.object(_gitlab_api.requests, 'Session', return_value=session):
@@ -478,8 +508,7 @@ def test_odd_json_shapes_are_clear_failures(method, body):
 
 @pytest.mark.parametrize('method', ['GET', 'POST'])
 def test_a_redirect_is_not_followed_and_explained(method):
-    client, session, dummy = client_with([make_response(301, text='', headers={
-        'Location': 'https://root:pa55word@gitlab.elsewhere/api/v4/hooks'})])
+    client, session, dummy = client_with([make_response(301, text='', headers={'Location': 'https://root:pa55word@gitlab.elsewhere/api/v4/hooks'})])
     with pytest.raises(GitlabApiError) as caught:
         client.request(method, '/hooks')
     message = str(caught.value)

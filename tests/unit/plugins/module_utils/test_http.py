@@ -11,42 +11,48 @@ import pytest
 from ansible_collections.koding.gitlab.plugins.module_utils import _http
 
 
-@pytest.mark.parametrize('url', [
-    'https://gitlab.example.com',
-    'http://127.0.0.1:8080/',
-    'http://[::1]:8080/',
-    'https://gitlab.example.com:65535/sub/path',
-    'http://gitlab_internal:80',
-    'https://bücher.example',
-    'http://user:pass@koding.test:8090/hook',
-])
+@pytest.mark.parametrize(
+    'url',
+    [
+        'https://gitlab.example.com',
+        'http://127.0.0.1:8080/',
+        'http://[::1]:8080/',
+        'https://gitlab.example.com:65535/sub/path',
+        'http://gitlab_internal:80',
+        'https://bücher.example',
+        'http://user:pass@koding.test:8090/hook',
+    ],
+)
 def test_good_urls(url):
     assert _http.validate_http_url(url, 'api_url') is None
 
 
-@pytest.mark.parametrize('url, words', [
-    ('ftp://gitlab.example.com', ['http://']),
-    ('gitlab.example.com', ['http://']),
-    ('https://', ['host']),
-    ('', ['nothing']),
-    ('https://gitlab.example.com\n', ['newline at the end']),
-    (' https://gitlab.example.com', ['space at the start']),
-    ('https://git lab.example.com', ['space at position']),
-    ('https://gitlab.example.com/\x00', ['U+0000']),
-    ('https://gitlab.example.com\u2028', ['U+2028']),
-    ('https://gitlab.example.com:65536', ['port', '65535']),
-    ('https://gitlab.example.com:0', ['port', '65535']),
-    ('https://gitlab.example.com:99999999999', ['port']),
-    ('https://gitlab.example.com:abc', ['port']),
-    ('https://gitlab.example.com:', ['empty port']),
-    ('https://%s.example.com' % ('a' * 64), ['host name']),
-    ('https://%s' % '.'.join(['abc'] * 90), ['host name', '253']),
-    ('https://-gitlab.example.com', ['host name']),
-    ('https://gitlab..example.com', ['host name']),
-    ('https://exa$mple.com', ['host name']),
-    ('http://[::1', ['not a valid URL']),
-    ('https://x.test/' + 'a' * 9000, ['too long']),
-])
+@pytest.mark.parametrize(
+    'url, words',
+    [
+        ('ftp://gitlab.example.com', ['http://']),
+        ('gitlab.example.com', ['http://']),
+        ('https://', ['host']),
+        ('', ['nothing']),
+        ('https://gitlab.example.com\n', ['newline at the end']),
+        (' https://gitlab.example.com', ['space at the start']),
+        ('https://git lab.example.com', ['space at position']),
+        ('https://gitlab.example.com/\x00', ['U+0000']),
+        ('https://gitlab.example.com\u2028', ['U+2028']),
+        ('https://gitlab.example.com:65536', ['port', '65535']),
+        ('https://gitlab.example.com:0', ['port', '65535']),
+        ('https://gitlab.example.com:99999999999', ['port']),
+        ('https://gitlab.example.com:abc', ['port']),
+        ('https://gitlab.example.com:', ['empty port']),
+        ('https://%s.example.com' % ('a' * 64), ['host name']),
+        ('https://%s' % '.'.join(['abc'] * 90), ['host name', '253']),
+        ('https://-gitlab.example.com', ['host name']),
+        ('https://gitlab..example.com', ['host name']),
+        ('https://exa$mple.com', ['host name']),
+        ('http://[::1', ['not a valid URL']),
+        ('https://x.test/' + 'a' * 9000, ['too long']),
+    ],
+)
 def test_bad_urls_name_the_option_and_never_raise(url, words):
     error = _http.validate_http_url(url, 'api_url')
     assert error and 'api_url' in error
@@ -66,22 +72,28 @@ def test_userinfo_refused_where_asked_and_never_echoed():
     assert 's3cret' not in error
 
 
-@pytest.mark.parametrize('text, expected', [
-    ('see http://u:p@x.test/a and https://v@y.test', 'see http://********@x.test/a and https://********@y.test'),
-    ("'http://u:p@ss@x.test/a'", "'http://********@x.test/a'"),
-    ('no url here: a@b', 'no url here: a@b'),
-])
+@pytest.mark.parametrize(
+    'text, expected',
+    [
+        ('see http://u:p@x.test/a and https://v@y.test', 'see http://********@x.test/a and https://********@y.test'),
+        ("'http://u:p@ss@x.test/a'", "'http://********@x.test/a'"),
+        ('no url here: a@b', 'no url here: a@b'),
+    ],
+)
 def test_redact_userinfo(text, expected):
     assert _http.redact_userinfo(text) == expected
 
 
-@pytest.mark.parametrize('token, words', [
-    ('abc\n', ['newline at the end']),
-    ('\tabc', ['tab at the start']),
-    ('ab c', ['space at position 3']),
-    ('abc\x7f', ['U+007F']),
-    ('', ['empty']),
-])
+@pytest.mark.parametrize(
+    'token, words',
+    [
+        ('abc\n', ['newline at the end']),
+        ('\tabc', ['tab at the start']),
+        ('ab c', ['space at position 3']),
+        ('abc\x7f', ['U+007F']),
+        ('', ['empty']),
+    ],
+)
 def test_tokens(token, words):
     error = _http.validate_token(token, 'token')
     assert error.startswith('Option token ')
@@ -90,16 +102,19 @@ def test_tokens(token, words):
     assert _http.validate_token('glpat-abc_DEF.123', 'token') is None
 
 
-@pytest.mark.parametrize('value, low, high, exclusive, bad', [
-    (float('nan'), 0, 10, True, True),
-    (float('inf'), 0, 10, True, True),
-    (float('-inf'), 0, 10, False, True),
-    (0.0, 0, 10, True, True),
-    (0.0, 0, 10, False, False),
-    (-1, 0, 10, False, True),
-    (11, 0, 10, False, True),
-    (5.5, 0, 10, True, False),
-])
+@pytest.mark.parametrize(
+    'value, low, high, exclusive, bad',
+    [
+        (float('nan'), 0, 10, True, True),
+        (float('inf'), 0, 10, True, True),
+        (float('-inf'), 0, 10, False, True),
+        (0.0, 0, 10, True, True),
+        (0.0, 0, 10, False, False),
+        (-1, 0, 10, False, True),
+        (11, 0, 10, False, True),
+        (5.5, 0, 10, True, False),
+    ],
+)
 def test_numbers(value, low, high, exclusive, bad):
     error = _http.validate_number(value, 'timeout', low, high, exclusive_minimum=exclusive)
     assert bool(error) == bad

@@ -130,16 +130,14 @@ def test_token_from_environment_and_oauth_exclusivity(monkeypatch):
     assert not result['changed']
     assert session.headers['Authorization'] == 'Bearer %s' % ADMIN_TOKEN and 'PRIVATE-TOKEN' not in session.headers
 
-    result = run_module(gitlab_koding_settings.main, dict(args, api_oauth_token='a', api_token='b'), FakeSession(gitlab),
-                        expect_fail=True, connection=False)
+    result = run_module(gitlab_koding_settings.main, dict(args, api_oauth_token='a', api_token='b'), FakeSession(gitlab), expect_fail=True, connection=False)
     assert 'mutually exclusive' in result['msg']
 
 
 def test_no_token_at_all(monkeypatch):
     monkeypatch.delenv('GITLAB_API_TOKEN', raising=False)
     session = FakeSession(FakeGitLab('legacy'))
-    result = run_module(gitlab_koding_settings.main, dict(ENABLE, api_url='http://gitlab.test'), session, expect_fail=True,
-                        connection=False)
+    result = run_module(gitlab_koding_settings.main, dict(ENABLE, api_url='http://gitlab.test'), session, expect_fail=True, connection=False)
     assert 'api_token' in result['msg'] and session.calls == []
 
 

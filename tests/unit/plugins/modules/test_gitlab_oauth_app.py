@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-
 from unittest import mock
 
 import pytest
@@ -83,8 +82,7 @@ def test_recreate_on_change():
     old = gitlab.add_app('Koding', 'http://old.test/callback')
     result, session = run(gitlab, dict(APP, recreate='on_change'), diff=True)
     assert result['changed'] and result['secret'] == gitlab.apps[0]['secret']
-    assert [(w['method'], w['path']) for w in session.writes()] == [('DELETE', '/applications/%d' % old['id']),
-                                                                    ('POST', '/applications')]
+    assert [(w['method'], w['path']) for w in session.writes()] == [('DELETE', '/applications/%d' % old['id']), ('POST', '/applications')]
     assert result['diff']['before']['callback_url'] == 'http://old.test/callback'
     assert result['diff']['after']['callback_url'] == CALLBACK
     assert len(gitlab.apps) == 1 and gitlab.apps[0]['id'] != old['id']
@@ -154,11 +152,14 @@ def test_present_needs_redirect_uri_and_scopes_before_any_request():
     assert 'redirect_uri' in result['msg'] and session.calls == []
 
 
-@pytest.mark.parametrize('stored', [
-    CALLBACK + '\r\nhttps://koding.test/cb',
-    'https://koding.test/cb\n' + CALLBACK,
-    ' https://koding.test/cb \r\n' + CALLBACK + '\n' + CALLBACK + '\n',
-])
+@pytest.mark.parametrize(
+    'stored',
+    [
+        CALLBACK + '\r\nhttps://koding.test/cb',
+        'https://koding.test/cb\n' + CALLBACK,
+        ' https://koding.test/cb \r\n' + CALLBACK + '\n' + CALLBACK + '\n',
+    ],
+)
 def test_redirect_uris_compare_as_a_set_of_trimmed_uris(stored):
     gitlab = FakeGitLab('modern')
     gitlab.add_app('Koding', stored)
@@ -176,9 +177,9 @@ def test_absent_reports_changed_when_a_retried_delete_finds_it_gone():
             flaky.failed = True
             return make_response(502, text='Bad Gateway')  # GitLab deleted it, the proxy lost the answer
         return answer
+
     flaky.failed = False
-    result, session = run(flaky, dict(name='Koding', state='absent', max_retry_wait=0.0001, max_retries=1),
-                          expect_fail=True)
+    result, session = run(flaky, dict(name='Koding', state='absent', max_retry_wait=0.0001, max_retries=1), expect_fail=True)
     # no retry budget in time: a clear error, no traceback
     assert 'DELETE /applications/%d' % app['id'] in result['msg']
     gitlab.add_app('Koding', CALLBACK)
@@ -199,6 +200,7 @@ def test_recreate_finishes_when_the_retried_delete_finds_it_gone():
             flaky.failed = True
             return make_response(502, text='Bad Gateway')
         return answer
+
     flaky.failed = False
     with mock.patch.object(_gitlab_api.time, 'sleep'):
         result, dummy = run(flaky, dict(APP, recreate='on_change'))
@@ -215,8 +217,7 @@ def test_legacy_creates_when_told_nothing_exists():
     assert result['changed'] and result['listing_supported'] is False
     assert result['application']['application_id'] == gitlab.apps[0]['application_id']
     assert result['secret'] == gitlab.apps[0]['secret']
-    assert [c['method'] + ' ' + c['path'] for c in session.calls] == [
-        'GET /applications', 'POST /applications', 'GET /version']
+    assert [c['method'] + ' ' + c['path'] for c in session.calls] == ['GET /applications', 'POST /applications', 'GET /version']
     assert any('cannot list' in w for w in result['warnings'])
     assert gitlab.apps[0]['secret'] not in json.dumps(result['diff'])
 
@@ -239,11 +240,14 @@ def test_legacy_is_idempotent_given_the_application_id(check_mode):
     assert len(gitlab.apps) == 1
 
 
-@pytest.mark.parametrize('args, words', [
-    (dict(name='Koding', state='absent'), ['cannot delete', '11.5', 'Admin Area']),
-    (dict(APP, renew_secret=True, application_id='appid-2'), ['cannot renew', '16.11']),
-    (dict(APP, recreate='on_change', application_id='appid-2'), ['cannot list or delete', 'recreate=never']),
-])
+@pytest.mark.parametrize(
+    'args, words',
+    [
+        (dict(name='Koding', state='absent'), ['cannot delete', '11.5', 'Admin Area']),
+        (dict(APP, renew_secret=True, application_id='appid-2'), ['cannot renew', '16.11']),
+        (dict(APP, recreate='on_change', application_id='appid-2'), ['cannot list or delete', 'recreate=never']),
+    ],
+)
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_legacy_fails_clearly_where_gitlab_cannot(args, words, check_mode):
     gitlab = FakeGitLab('legacy')
@@ -265,6 +269,7 @@ def test_a_concurrent_copy_with_a_lower_id_wins_and_this_run_removes_its_own():
         gitlab.on_create = None
         other = gitlab.add_app(data['name'], data['redirect_uri'])  # the other run's copy, created just before
         other['id'] = 1
+
     gitlab.on_create = other_run_was_first
     result, session = run(gitlab, APP, expect_fail=True)
     assert 'Another run created' in result['msg'] and 'removed its own copy' in result['msg']
@@ -281,6 +286,7 @@ def test_this_run_keeps_its_copy_when_its_id_is_lowest():
     def other_run_came_later(kind, data):
         gitlab.on_create = None
         gitlab.add_app(data['name'], data['redirect_uri'])
+
     gitlab.on_create = other_run_came_later
     result, dummy = run(gitlab, APP)
     assert result['changed'] and result['secret'] == gitlab.apps[0]['secret']

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-
 from unittest import mock
 
 import pytest
@@ -52,8 +51,9 @@ def test_check_mode_create_predicts_gitlab_defaults():
     gitlab = FakeGitLab('modern')
     result, session = run(gitlab, HOOK, check_mode=True)
     assert result['changed'] and session.writes() == [] and gitlab.hooks == []
-    assert result['hook'] == dict(url=URL, push_events=True, tag_push_events=False, merge_requests_events=False,
-                                  repository_update_events=True, enable_ssl_verification=True)
+    assert result['hook'] == dict(
+        url=URL, push_events=True, tag_push_events=False, merge_requests_events=False, repository_update_events=True, enable_ssl_verification=True
+    )
 
 
 def test_unset_flags_are_not_compared_on_an_existing_hook():
@@ -87,8 +87,7 @@ def test_update_on_legacy_recreates_and_resends_token():
     hook = gitlab.add_hook(URL, TOKEN, tag_push_events=True)
     result, session = run(gitlab, HOOK)
     assert result['changed']
-    assert [(w['method'], w['path']) for w in session.writes()] == [
-        ('PUT', '/hooks/%d' % hook['id']), ('DELETE', '/hooks/%d' % hook['id']), ('POST', '/hooks')]
+    assert [(w['method'], w['path']) for w in session.writes()] == [('PUT', '/hooks/%d' % hook['id']), ('DELETE', '/hooks/%d' % hook['id']), ('POST', '/hooks')]
     assert session.writes()[2]['data']['token'] == TOKEN
     new = gitlab.hooks[0]
     assert len(gitlab.hooks) == 1 and new['id'] != hook['id']
@@ -176,11 +175,14 @@ def test_properties_the_instance_does_not_return_are_not_compared():
     assert not result['changed'] and session.writes() == []
 
 
-@pytest.mark.parametrize('token, words', [
-    (TOKEN + '\n', ['token', 'newline at the end', 'trim']),
-    (' ' + TOKEN, ['token', 'space at the start']),
-    ('hook\tsecret', ['token', 'tab']),
-])
+@pytest.mark.parametrize(
+    'token, words',
+    [
+        (TOKEN + '\n', ['token', 'newline at the end', 'trim']),
+        (' ' + TOKEN, ['token', 'space at the start']),
+        ('hook\tsecret', ['token', 'tab']),
+    ],
+)
 def test_token_with_whitespace_fails_naming_token_before_any_request(token, words):
     gitlab = FakeGitLab('legacy')
     result, session = run(gitlab, dict(HOOK, token=token), expect_fail=True)
@@ -223,6 +225,7 @@ def test_legacy_recreate_finishes_when_the_retried_delete_finds_it_gone():
             flaky.failed = True
             return make_response(502, text='Bad Gateway')
         return answer
+
     flaky.failed = False
     session = FakeSession(flaky)
     with mock.patch.object(_gitlab_api.time, 'sleep'):
@@ -241,6 +244,7 @@ def test_absent_changed_true_when_it_deleted_after_a_lost_answer():
             flaky.failed = True
             return requests.exceptions.ConnectionError('Connection aborted.')
         return answer
+
     flaky.failed = False
     with mock.patch.object(_gitlab_api.time, 'sleep'):
         result = run_module(gitlab_system_hook.main, dict(url=URL, state='absent'), FakeSession(flaky))
@@ -255,6 +259,7 @@ def test_hooks_created_by_concurrent_runs_converge_to_one(extra):
         gitlab.on_create = None
         for dummy in range(extra):
             gitlab.add_hook(data['url'], data.get('token'))
+
     gitlab.on_create = others_created_too
     result, session = run(gitlab, HOOK)
     assert result['changed'] and len(gitlab.hooks) == 1
@@ -281,6 +286,7 @@ def test_a_concurrent_run_that_removes_our_extra_first_is_fine():
     def delete_twice(items, path, thing):
         original_delete(items, path, thing)  # the other run removed it a moment before
         return original_delete(items, path, thing)
+
     gitlab.delete = delete_twice
     result, dummy = run(gitlab, HOOK)
     assert result['changed'] and [h['url'] for h in gitlab.hooks].count(URL) == 1

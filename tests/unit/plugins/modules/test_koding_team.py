@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-
 from unittest import mock
 from urllib.parse import unquote, urlsplit
 
@@ -50,7 +49,7 @@ class FakeKoding:
         if method == 'GET':
             self.cookies.setdefault('_csrf', 'csrf-cookie-value')
             if path.startswith('/-/team/'):
-                slug = unquote(path[len('/-/team/'):])
+                slug = unquote(path[len('/-/team/') :])
                 if slug in self.teams:
                     return response(200, self.teams[slug])
                 return response(404, text='no group found')
@@ -61,16 +60,14 @@ class FakeKoding:
             if self.create_status:
                 return response(self.create_status, {'message': 'Invalid email'})
             if data['slug'] in self.teams:
-                return response(403, {'status': 403, 'suggested': data['slug'] + '1',
-                                      'message': "Sorry, Team URL '%s' is already in use" % data['slug']})
+                return response(403, {'status': 403, 'suggested': data['slug'] + '1', 'message': "Sorry, Team URL '%s' is already in use" % data['slug']})
             self.teams[data['slug']] = {'slug': data['slug'], 'title': data['companyName']}
             return response(200, {'token': 'new-session-token-abc'})
         return response(404, text='Not Found')
 
 
 def run(koding, args, check_mode=False, diff=False, expect_fail=False):
-    return run_main(koding_team.main, args, _koding_api.requests, koding, check_mode=check_mode, diff=diff,
-                    expect_fail=expect_fail)
+    return run_main(koding_team.main, args, _koding_api.requests, koding, check_mode=check_mode, diff=diff, expect_fail=expect_fail)
 
 
 def test_creates_missing_team_with_csrf_double_submit():
@@ -120,21 +117,24 @@ def test_missing_password_fails_only_when_creating():
     assert koding.writes() == []
 
 
-@pytest.mark.parametrize('args, option', [
-    (dict(CREATE, slug='Bad_Slug'), 'slug'),
-    (dict(CREATE, slug='kodingadmin'), 'username must differ from slug'),
-    (dict(CREATE, password='short'), 'password'),
-    (dict(CREATE, url='koding.test:8090'), 'url'),
-    (dict(CREATE, url='http://'), 'url'),
-    (dict(CREATE, timeout=0), 'timeout'),
-    (dict(CREATE, timeout=-1.5), 'timeout'),
-    (dict(CREATE, timeout=float('inf')), 'timeout'),
-    (dict(CREATE, timeout=float('nan')), 'timeout'),
-    (dict(CREATE, slug='gitlab\n'), 'slug'),
-    (dict(CREATE, slug='admin'), 'reserves'),
-    (dict(CREATE, slug='team'), 'reserves'),
-    (dict(CREATE, slug='dev-p2'), 'reserves'),
-])
+@pytest.mark.parametrize(
+    'args, option',
+    [
+        (dict(CREATE, slug='Bad_Slug'), 'slug'),
+        (dict(CREATE, slug='kodingadmin'), 'username must differ from slug'),
+        (dict(CREATE, password='short'), 'password'),
+        (dict(CREATE, url='koding.test:8090'), 'url'),
+        (dict(CREATE, url='http://'), 'url'),
+        (dict(CREATE, timeout=0), 'timeout'),
+        (dict(CREATE, timeout=-1.5), 'timeout'),
+        (dict(CREATE, timeout=float('inf')), 'timeout'),
+        (dict(CREATE, timeout=float('nan')), 'timeout'),
+        (dict(CREATE, slug='gitlab\n'), 'slug'),
+        (dict(CREATE, slug='admin'), 'reserves'),
+        (dict(CREATE, slug='team'), 'reserves'),
+        (dict(CREATE, slug='dev-p2'), 'reserves'),
+    ],
+)
 def test_bad_options_fail_before_any_request(args, option):
     koding = FakeKoding()
     result = run(koding, args, expect_fail=True)
@@ -166,8 +166,7 @@ def test_unexpected_status_when_reading_the_team():
 
 def test_fractional_timeout_reaches_the_client():
     koding = FakeKoding(teams={'gitlab': {'slug': 'gitlab'}})
-    with mock.patch.object(_koding_api.KodingClient, '__init__', autospec=True,
-                           side_effect=_koding_api.KodingClient.__init__) as client_init:
+    with mock.patch.object(_koding_api.KodingClient, '__init__', autospec=True, side_effect=_koding_api.KodingClient.__init__) as client_init:
         run(koding, dict(url=URL, timeout=2.5))
     assert client_init.call_args.kwargs['timeout'] == 2.5
 
@@ -203,14 +202,16 @@ def test_no_diff_outside_diff_mode():
     assert result['diff'] == {'before': {'slug': 'gitlab', 'exists': True}, 'after': {'slug': 'gitlab', 'exists': True}}
 
 
-@pytest.mark.parametrize('status, body, text, expected', [
-    (400, {'message': 'Sorry, your group domain and your username can not be the same!'}, None, 'refused the team options'),
-    (400, None, 'Invalid group slug.', 'invalid or reserved'),
-    (403, {'status': 403, 'suggested': 'gitlab1', 'message': "Sorry, Team URL 'gitlab.koding.test' is already in use"},
-     None, 'suggests the slug gitlab1'),
-    (403, None, '_csrf token is not valid', 'CSRF check failed'),
-    (500, None, "Couldn't create the group.", 'backend logs'),
-])
+@pytest.mark.parametrize(
+    'status, body, text, expected',
+    [
+        (400, {'message': 'Sorry, your group domain and your username can not be the same!'}, None, 'refused the team options'),
+        (400, None, 'Invalid group slug.', 'invalid or reserved'),
+        (403, {'status': 403, 'suggested': 'gitlab1', 'message': "Sorry, Team URL 'gitlab.koding.test' is already in use"}, None, 'suggests the slug gitlab1'),
+        (403, None, '_csrf token is not valid', 'CSRF check failed'),
+        (500, None, "Couldn't create the group.", 'backend logs'),
+    ],
+)
 def test_create_errors_name_koding_status_and_what_to_do(status, body, text, expected):
     koding = FakeKoding()
     koding_request = koding.request

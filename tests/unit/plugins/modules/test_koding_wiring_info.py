@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -96,8 +95,7 @@ def test_wrong_token_is_named_and_never_shown():
 
 def test_hooks_off_missing_team_and_wildcard_dns():
     koding = FakeKoding(teams=(), hooks_enabled=False)
-    result = run(dict(url='http://koding.example.com:8090', system_hook_token=TOKEN), koding,
-                 addresses={'koding.example.com': ['192.0.2.10']})
+    result = run(dict(url='http://koding.example.com:8090', system_hook_token=TOKEN), koding, addresses={'koding.example.com': ['192.0.2.10']})
     checks = by_name(result)
     assert not checks['dns']['passed'] and 'gitlab.koding.example.com' in checks['dns']['message']
     assert 'wildcard' in checks['dns']['fix']
@@ -106,30 +104,37 @@ def test_hooks_off_missing_team_and_wildcard_dns():
 
 
 def test_wildcard_pointing_elsewhere_fails():
-    result = run(dict(url='http://koding.example.com:8090'), FakeKoding(),
-                 addresses={'koding.example.com': ['192.0.2.10'], 'gitlab.koding.example.com': ['192.0.2.99']})
+    result = run(
+        dict(url='http://koding.example.com:8090'), FakeKoding(), addresses={'koding.example.com': ['192.0.2.10'], 'gitlab.koding.example.com': ['192.0.2.99']}
+    )
     assert not by_name(result)['dns']['passed']
     assert 'system_hook_token' not in by_name(result)
 
 
 def test_unreachable_koding_is_a_failed_check_not_a_traceback():
-    result = run(dict(url='http://koding.example.com:8090', connect_address='127.0.0.1'), FakeKoding(down=True),
-                 addresses={'koding.example.com': ['127.0.0.1'], 'gitlab.koding.example.com': ['127.0.0.1']})
+    result = run(
+        dict(url='http://koding.example.com:8090', connect_address='127.0.0.1'),
+        FakeKoding(down=True),
+        addresses={'koding.example.com': ['127.0.0.1'], 'gitlab.koding.example.com': ['127.0.0.1']},
+    )
     checks = by_name(result)
     assert checks['dns']['passed']
     assert not checks['healthcheck']['passed'] and 'ConnectionError' in checks['healthcheck']['message']
 
 
-@pytest.mark.parametrize('args, option', [
-    (dict(url='koding.example.com'), 'url'),
-    (dict(url='http://koding.example.com', connect_address='not-an-ip'), 'connect_address'),
-    (dict(url='http://koding.example.com', timeout=float('nan')), 'timeout'),
-    (dict(url='http://koding.example.com', timeout=0), 'timeout'),
-    (dict(url='http://koding.example.com', team='GitLab'), 'team'),
-    (dict(url='http://koding.example.com', team='gitlab\n'), 'team'),
-    (dict(url='http://koding .example.com'), 'url'),
-    (dict(url='http://koding.example.com', system_hook_token=TOKEN + '\n'), 'system_hook_token'),
-])
+@pytest.mark.parametrize(
+    'args, option',
+    [
+        (dict(url='koding.example.com'), 'url'),
+        (dict(url='http://koding.example.com', connect_address='not-an-ip'), 'connect_address'),
+        (dict(url='http://koding.example.com', timeout=float('nan')), 'timeout'),
+        (dict(url='http://koding.example.com', timeout=0), 'timeout'),
+        (dict(url='http://koding.example.com', team='GitLab'), 'team'),
+        (dict(url='http://koding.example.com', team='gitlab\n'), 'team'),
+        (dict(url='http://koding .example.com'), 'url'),
+        (dict(url='http://koding.example.com', system_hook_token=TOKEN + '\n'), 'system_hook_token'),
+    ],
+)
 def test_bad_options_fail_before_any_request(args, option):
     koding = FakeKoding()
     result = run(args, koding, expect_fail=True)

@@ -36,8 +36,7 @@ def interrupt(ec2):
         if address.get("AssociationId"):
             ec2.disassociate_address(AssociationId=address["AssociationId"])
         ec2.release_address(AllocationId=address["AllocationId"])
-    for reservation in ec2.describe_instances(
-            Filters=IDENTITY + [{"Name": "instance-state-name", "Values": LIVE}])["Reservations"]:
+    for reservation in ec2.describe_instances(Filters=IDENTITY + [{"Name": "instance-state-name", "Values": LIVE}])["Reservations"]:
         for instance in reservation["Instances"]:
             ec2.modify_instance_attribute(InstanceId=instance["InstanceId"], DisableApiTermination={"Value": False})
             ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
@@ -59,14 +58,13 @@ def main():
         "security group": ec2.describe_security_groups(Filters=IDENTITY)["SecurityGroups"],
         "key pair": ec2.describe_key_pairs(Filters=IDENTITY)["KeyPairs"],
         "address": ec2.describe_addresses(Filters=IDENTITY)["Addresses"],
-        "instance": [i for r in ec2.describe_instances(
-            Filters=IDENTITY + [{"Name": "instance-state-name", "Values": LIVE}])["Reservations"]
-            for i in r["Instances"]],
+        "instance": [
+            i for r in ec2.describe_instances(Filters=IDENTITY + [{"Name": "instance-state-name", "Values": LIVE}])["Reservations"] for i in r["Instances"]
+        ],
     }
     # Anything left by any run, tagged or not (the default VPC aside).
     all_vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
-    all_instances = [i for r in ec2.describe_instances(
-        Filters=[{"Name": "instance-state-name", "Values": LIVE}])["Reservations"] for i in r["Instances"]]
+    all_instances = [i for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": LIVE}])["Reservations"] for i in r["Instances"]]
     counts = {kind: len(items) for kind, items in found.items()}
     print(json.dumps(counts))
 
@@ -114,8 +112,9 @@ def main():
     assert rules == wanted, "security group rules %s, wanted %s" % (sorted(rules), sorted(wanted))
 
     route_table = found["route table"][0]
-    assert any(r.get("GatewayId") == found["igw"][0]["InternetGatewayId"] and r.get("DestinationCidrBlock") == "0.0.0.0/0"
-               for r in route_table["Routes"]), route_table["Routes"]
+    assert any(r.get("GatewayId") == found["igw"][0]["InternetGatewayId"] and r.get("DestinationCidrBlock") == "0.0.0.0/0" for r in route_table["Routes"]), (
+        route_table["Routes"]
+    )
     assert [a["SubnetId"] for a in route_table["Associations"] if a.get("SubnetId")] == [found["subnet"][0]["SubnetId"]]
 
 

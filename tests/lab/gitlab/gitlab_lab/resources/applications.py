@@ -6,9 +6,26 @@ from urllib.parse import urlsplit
 from ..params import ApiError, coerce_params, digest, not_found, param_error, path_id, validation_error
 
 # Doorkeeper scopes GitLab configures (config/initializers/doorkeeper.rb and Gitlab::Auth).
-OAUTH_SCOPES = ("api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy", "read_repository", "write_repository",
-                "read_registry", "write_registry", "read_observability", "write_observability", "ai_features", "sudo", "admin_mode",
-                "openid", "profile", "email")
+OAUTH_SCOPES = (
+    "api",
+    "read_api",
+    "read_user",
+    "create_runner",
+    "manage_runner",
+    "k8s_proxy",
+    "read_repository",
+    "write_repository",
+    "read_registry",
+    "write_registry",
+    "read_observability",
+    "write_observability",
+    "ai_features",
+    "sudo",
+    "admin_mode",
+    "openid",
+    "profile",
+    "email",
+)
 NATIVE_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
 FORBIDDEN_SCHEMES = ("data", "vbscript", "javascript")
 
@@ -42,7 +59,7 @@ def redirect_uri_errors(redirect_uri, strict):
             parts = urlsplit(uri)
         except ValueError:
             return ["must be a valid URI."]
-        opaque = bool(parts.scheme) and not uri[len(parts.scheme) + 1:].startswith("/")
+        opaque = bool(parts.scheme) and not uri[len(parts.scheme) + 1 :].startswith("/")
         if not strict:
             if parts.fragment:
                 problems.append("cannot contain a fragment.")

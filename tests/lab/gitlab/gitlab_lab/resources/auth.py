@@ -39,8 +39,11 @@ def authenticate(ctx, admin):
         raise unauthorized
     if status in ("expired", "revoked"):
         text = EXPIRED_TEXT if status == "expired" else REVOKED_TEXT
-        raise ApiError(401, {"error": "invalid_token", "error_description": text},
-                       {"WWW-Authenticate": 'Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="%s"' % text})
+        raise ApiError(
+            401,
+            {"error": "invalid_token", "error_description": text},
+            {"WWW-Authenticate": 'Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="%s"' % text},
+        )
     user = state.users.get(user_id)
     if user is None or user["state"] != "active":
         raise unauthorized

@@ -3,8 +3,19 @@
 import time
 
 from .. import deliveries
-from ..params import (ApiError, check_unmodified_since, coerce_params, is_http_url, iso_ms, not_found, paginate, param_error,
-                      path_id, record_not_found, validation_error)
+from ..params import (
+    ApiError,
+    check_unmodified_since,
+    coerce_params,
+    is_http_url,
+    iso_ms,
+    not_found,
+    paginate,
+    param_error,
+    path_id,
+    record_not_found,
+    validation_error,
+)
 
 HOOK_FLAGS = ("push_events", "tag_push_events", "merge_requests_events", "repository_update_events", "enable_ssl_verification")
 BRANCH_FILTER_STRATEGIES = ("wildcard", "regex", "all_branches")

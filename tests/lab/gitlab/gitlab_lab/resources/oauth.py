@@ -16,7 +16,7 @@ OAUTH_ERRORS = {
     "invalid_client": "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
     "invalid_redirect_uri": "The redirect uri included is not valid.",
     "invalid_grant": "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, "
-                     "or was issued to another client.",
+    "or was issued to another client.",
     "invalid_request": "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.",
     "unsupported_response_type": "The authorization server does not support this response type.",
     "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",
@@ -30,8 +30,11 @@ def oauth_error(status, error, headers=None):
 
 
 def redirect(location):
-    return 302, "<html><body>You are being <a href=\"%s\">redirected</a>.</body></html>" % location, {
-        "Location": location, "Content-Type": "text/html; charset=utf-8"}
+    return (
+        302,
+        "<html><body>You are being <a href=\"%s\">redirected</a>.</body></html>" % location,
+        {"Location": location, "Content-Type": "text/html; charset=utf-8"},
+    )
 
 
 def with_query(uri, pairs):
@@ -49,46 +52,60 @@ def pre_authorization(ctx):
         raise oauth_error(400, "invalid_redirect_uri")
     state = params.get("state")
     if params.get("response_type") != "code":
-        return None, redirect(with_query(redirect_uri, [("error", "unsupported_response_type"),
-                                                        ("error_description", OAUTH_ERRORS["unsupported_response_type"]), ("state", state)]))
+        return None, redirect(
+            with_query(
+                redirect_uri, [("error", "unsupported_response_type"), ("error_description", OAUTH_ERRORS["unsupported_response_type"]), ("state", state)]
+            )
+        )
     scopes = str(params.get("scope") or "").split() or list(app["scopes"])
     if not set(scopes) <= set(app["scopes"]):
-        return None, redirect(with_query(redirect_uri, [("error", "invalid_scope"),
-                                                        ("error_description", OAUTH_ERRORS["invalid_scope"]), ("state", state)]))
+        return None, redirect(with_query(redirect_uri, [("error", "invalid_scope"), ("error_description", OAUTH_ERRORS["invalid_scope"]), ("state", state)]))
     return (app, redirect_uri, scopes, state), None
 
 
 def grant_code(ctx, user, pre_auth):
     app, redirect_uri, scopes, state = pre_auth
     code = secrets.token_hex(32)
-    ctx.state.grants[code] = {"app_id": app["id"], "user_id": user["id"], "redirect_uri": redirect_uri, "scopes": scopes,
-                              "expires_at": time.time() + GRANT_LIFETIME}
+    ctx.state.grants[code] = {
+        "app_id": app["id"],
+        "user_id": user["id"],
+        "redirect_uri": redirect_uri,
+        "scopes": scopes,
+        "expires_at": time.time() + GRANT_LIFETIME,
+    }
     return redirect(with_query(redirect_uri, [("code", code), ("state", state)]))
 
 
 def matching_token(state, app_id, user_id, scopes):
     """Doorkeeper's matching_token?: the owner already holds a live token of this application covering these scopes."""
     now = time.time()
-    return any(record["app_id"] == app_id and record["user_id"] == user_id and record["state"] == "active"
-               and now <= record["created_at"] + ACCESS_TOKEN_LIFETIME and set(scopes) <= set(record["scopes"])
-               for record in state.access_tokens.values())
+    return any(
+        record["app_id"] == app_id
+        and record["user_id"] == user_id
+        and record["state"] == "active"
+        and now <= record["created_at"] + ACCESS_TOKEN_LIFETIME
+        and set(scopes) <= set(record["scopes"])
+        for record in state.access_tokens.values()
+    )
 
 
 def authorize_page(app, pre_auth):
     """Doorkeeper's authorizations/new as GitLab renders it: the application, its scopes, Authorize and Deny."""
     _app, redirect_uri, scopes, state = pre_auth
-    hidden = "".join('<input type="hidden" name="%s" value="%s">' % (name, html.escape(value or ""))
-                     for name, value in (("client_id", app["uid"]), ("redirect_uri", redirect_uri), ("state", state),
-                                         ("response_type", "code"), ("scope", " ".join(scopes))))
+    hidden = "".join(
+        '<input type="hidden" name="%s" value="%s">' % (name, html.escape(value or ""))
+        for name, value in (("client_id", app["uid"]), ("redirect_uri", redirect_uri), ("state", state), ("response_type", "code"), ("scope", " ".join(scopes)))
+    )
     scope_items = "".join("<li>%s</li>" % html.escape(scope) for scope in scopes)
-    body = ('<h1>Authorize %s to use your account?</h1>'
-            '<p>An application called <strong>%s</strong> is requesting access to your GitLab account.</p>'
-            '<p>This application will be able to:</p><ul class="scopes-list">%s</ul>'
-            '<form action="/oauth/authorize" method="post" style="display:inline">%s'
-            '<input type="submit" name="commit" value="Authorize" class="btn btn-success" data-testid="authorization-button"></form> '
-            '<form action="/oauth/authorize" method="post" style="display:inline"><input type="hidden" name="_method" value="delete">%s'
-            '<input type="submit" name="commit" value="Deny" class="btn btn-danger"></form>') % (
-                html.escape(app["name"]), html.escape(app["name"]), scope_items, hidden, hidden)
+    body = (
+        '<h1>Authorize %s to use your account?</h1>'
+        '<p>An application called <strong>%s</strong> is requesting access to your GitLab account.</p>'
+        '<p>This application will be able to:</p><ul class="scopes-list">%s</ul>'
+        '<form action="/oauth/authorize" method="post" style="display:inline">%s'
+        '<input type="submit" name="commit" value="Authorize" class="btn btn-success" data-testid="authorization-button"></form> '
+        '<form action="/oauth/authorize" method="post" style="display:inline"><input type="hidden" name="_method" value="delete">%s'
+        '<input type="submit" name="commit" value="Deny" class="btn btn-danger"></form>'
+    ) % (html.escape(app["name"]), html.escape(app["name"]), scope_items, hidden, hidden)
     return web.page("Authorize %s" % app["name"], body)
 
 
@@ -120,8 +137,7 @@ def decide(ctx):
     if answer:
         return answer
     if ctx.method == "DELETE" or str(ctx.params.get("_method") or "").lower() == "delete":
-        return redirect(with_query(pre_auth[1], [("error", "access_denied"),
-                                                 ("error_description", OAUTH_ERRORS["access_denied"]), ("state", pre_auth[3])]))
+        return redirect(with_query(pre_auth[1], [("error", "access_denied"), ("error_description", OAUTH_ERRORS["access_denied"]), ("state", pre_auth[3])]))
     return grant_code(ctx, user, pre_auth)
 
 
@@ -154,8 +170,14 @@ def reusable_token(state, app_id, user_id, scopes):
         if remaining <= 0:
             continue
         refresh = next((key for key, item in state.refresh_tokens.items() if item["access_token"] == access and item["state"] == "active"), None)
-        body = {"access_token": access, "token_type": "Bearer", "expires_in": remaining, "refresh_token": refresh,
-                "scope": " ".join(record["scopes"]), "created_at": record["created_at"]}
+        body = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": remaining,
+            "refresh_token": refresh,
+            "scope": " ".join(record["scopes"]),
+            "created_at": record["created_at"],
+        }
         return 200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"}
     return None
 
@@ -173,8 +195,13 @@ def token(ctx):
         if not code:
             raise oauth_error(400, "invalid_request")
         grant = state.grants.get(code)
-        if (grant is None or grant.get("used") or grant["app_id"] != app["id"] or time.time() > grant["expires_at"]
-                or grant["redirect_uri"] != params.get("redirect_uri")):
+        if (
+            grant is None
+            or grant.get("used")
+            or grant["app_id"] != app["id"]
+            or time.time() > grant["expires_at"]
+            or grant["redirect_uri"] != params.get("redirect_uri")
+        ):
             raise oauth_error(400, "invalid_grant")
         grant["used"] = True
         user_id, scopes = grant["user_id"], grant["scopes"]
@@ -191,8 +218,14 @@ def token(ctx):
     access, refresh, now = secrets.token_hex(32), secrets.token_hex(32), int(time.time())
     state.access_tokens[access] = {"app_id": app["id"], "user_id": user_id, "scopes": scopes, "created_at": now, "state": "active"}
     state.refresh_tokens[refresh] = {"app_id": app["id"], "user_id": user_id, "scopes": scopes, "access_token": access, "state": "active"}
-    body = {"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME, "refresh_token": refresh,
-            "scope": " ".join(scopes), "created_at": now}
+    body = {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_LIFETIME,
+        "refresh_token": refresh,
+        "scope": " ".join(scopes),
+        "created_at": now,
+    }
     return 200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

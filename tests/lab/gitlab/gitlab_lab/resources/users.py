@@ -10,14 +10,35 @@ from ..params import ApiError, coerce_params, iso_ms, not_found, paginate, param
 def user_json(ctx, user, with_admin):
     gravatar = hashlib.md5(user["email"].encode(), usedforsecurity=False).hexdigest()
     body = {
-        "id": user["id"], "username": user["username"], "name": user["name"], "state": user["state"],
+        "id": user["id"],
+        "username": user["username"],
+        "name": user["name"],
+        "state": user["state"],
         "avatar_url": "https://www.gravatar.com/avatar/%s?s=80&d=identicon" % gravatar,
-        "web_url": "%s/%s" % (ctx.base_url, user["username"]), "created_at": iso_ms(user["created_at"]),
-        "bio": "", "location": "", "public_email": "", "skype": "", "linkedin": "", "twitter": "", "website_url": "",
-        "organization": "", "last_sign_in_at": None, "confirmed_at": iso_ms(user["created_at"]), "last_activity_on": None,
-        "email": user["email"], "theme_id": 1, "color_scheme_id": 1, "projects_limit": 100000, "current_sign_in_at": None,
-        "identities": [], "can_create_group": True, "can_create_project": True, "two_factor_enabled": False,
-        "external": False, "private_profile": False,
+        "web_url": "%s/%s" % (ctx.base_url, user["username"]),
+        "created_at": iso_ms(user["created_at"]),
+        "bio": "",
+        "location": "",
+        "public_email": "",
+        "skype": "",
+        "linkedin": "",
+        "twitter": "",
+        "website_url": "",
+        "organization": "",
+        "last_sign_in_at": None,
+        "confirmed_at": iso_ms(user["created_at"]),
+        "last_activity_on": None,
+        "email": user["email"],
+        "theme_id": 1,
+        "color_scheme_id": 1,
+        "projects_limit": 100000,
+        "current_sign_in_at": None,
+        "identities": [],
+        "can_create_group": True,
+        "can_create_project": True,
+        "two_factor_enabled": False,
+        "external": False,
+        "private_profile": False,
     }
     if ctx.profile.user_has_locked_field():
         body["locked"] = False
@@ -29,8 +50,15 @@ def user_json(ctx, user, with_admin):
 
 def user_event(event_name, user):
     """The user_create / user_destroy system hook payload (SystemHooksService)."""
-    return {"created_at": xmlschema(user["created_at"]), "updated_at": xmlschema(user["updated_at"]), "email": user["email"],
-            "event_name": event_name, "name": user["name"], "username": user["username"], "user_id": user["id"]}
+    return {
+        "created_at": xmlschema(user["created_at"]),
+        "updated_at": xmlschema(user["updated_at"]),
+        "email": user["email"],
+        "event_name": event_name,
+        "name": user["name"],
+        "username": user["username"],
+        "user_id": user["id"],
+    }
 
 
 def get_current_user(ctx):

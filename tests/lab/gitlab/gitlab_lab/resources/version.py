@@ -6,8 +6,12 @@ def get_version(ctx):
 
 
 def get_metadata(ctx):
-    return 200, {"version": ctx.profile.version, "revision": ctx.profile.revision,
-                 "kas": {"enabled": False, "externalUrl": None, "externalK8sProxyUrl": None, "version": None}, "enterprise": False}
+    return 200, {
+        "version": ctx.profile.version,
+        "revision": ctx.profile.revision,
+        "kas": {"enabled": False, "externalUrl": None, "externalK8sProxyUrl": None, "version": None},
+        "enterprise": False,
+    }
 
 
 ROUTES = [

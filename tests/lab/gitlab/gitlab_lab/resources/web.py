@@ -18,13 +18,15 @@ INVALID_LOGIN = "Invalid Login or password."
 
 def page(title, body, status=200, headers=None):
     """An HTML page, as (status, text, headers)."""
-    text = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s · GitLab</title>"
-            "<style>body{font-family:sans-serif;margin:0}header{background:#292961;color:#fff;padding:12px 24px;font-weight:bold}"
-            "main{max-width:420px;margin:48px auto;padding:24px;border:1px solid #ddd;border-radius:4px}"
-            "label{display:block;margin-top:12px}input[type=text],input[type=password]{width:100%%;padding:6px;box-sizing:border-box}"
-            ".btn{margin-top:16px;padding:8px 16px}.btn-success{background:#1aaa55;color:#fff;border:0}"
-            ".flash-alert{background:#fbe5e1;padding:8px;margin-bottom:12px}</style></head>"
-            "<body><header>GitLab</header><main>%s</main></body></html>\n") % (html.escape(title), body)
+    text = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s · GitLab</title>"
+        "<style>body{font-family:sans-serif;margin:0}header{background:#292961;color:#fff;padding:12px 24px;font-weight:bold}"
+        "main{max-width:420px;margin:48px auto;padding:24px;border:1px solid #ddd;border-radius:4px}"
+        "label{display:block;margin-top:12px}input[type=text],input[type=password]{width:100%%;padding:6px;box-sizing:border-box}"
+        ".btn{margin-top:16px;padding:8px 16px}.btn-success{background:#1aaa55;color:#fff;border:0}"
+        ".flash-alert{background:#fbe5e1;padding:8px;margin-bottom:12px}</style></head>"
+        "<body><header>GitLab</header><main>%s</main></body></html>\n"
+    ) % (html.escape(title), body)
     answer_headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
     answer_headers.update(headers or {})
     return status, text, answer_headers
@@ -79,15 +81,21 @@ def require_sign_in(ctx, return_to):
 
 def sign_in_form(alert=None, login=""):
     flash = '<div class="flash-alert" role="alert">%s</div>' % html.escape(alert) if alert else ""
-    return page("Sign in", flash + (
-        '<h1>Sign in</h1>'
-        '<form class="new_user" id="new_user" action="/users/sign_in" accept-charset="UTF-8" method="post">'
-        '<label for="user_login">Username or email</label>'
-        '<input type="text" name="user[login]" id="user_login" value="%s" autocomplete="username" autofocus required>'
-        '<label for="user_password">Password</label>'
-        '<input type="password" name="user[password]" id="user_password" autocomplete="current-password" required>'
-        '<input type="submit" name="commit" value="Sign in" class="btn btn-success" data-testid="sign-in-button">'
-        '</form>') % html.escape(login))
+    return page(
+        "Sign in",
+        flash
+        + (
+            '<h1>Sign in</h1>'
+            '<form class="new_user" id="new_user" action="/users/sign_in" accept-charset="UTF-8" method="post">'
+            '<label for="user_login">Username or email</label>'
+            '<input type="text" name="user[login]" id="user_login" value="%s" autocomplete="username" autofocus required>'
+            '<label for="user_password">Password</label>'
+            '<input type="password" name="user[password]" id="user_password" autocomplete="current-password" required>'
+            '<input type="submit" name="commit" value="Sign in" class="btn btn-success" data-testid="sign-in-button">'
+            '</form>'
+        )
+        % html.escape(login),
+    )
 
 
 def sign_in_page(ctx):
@@ -101,10 +109,8 @@ def sign_in(ctx):
     """POST /users/sign_in: username or email (GitLab's login key) and password. Failure: the form again with Devise's alert."""
     login = str(ctx.params.get("user[login]") or "")
     password = str(ctx.params.get("user[password]") or "")
-    user = next((user for user in ctx.state.users.values()
-                 if login and login.lower() in (user["username"].lower(), user["email"].lower())), None)
-    if (user is None or user["state"] != "active" or not user.get("password_digest")
-            or not secrets.compare_digest(digest(password), user["password_digest"])):
+    user = next((user for user in ctx.state.users.values() if login and login.lower() in (user["username"].lower(), user["email"].lower())), None)
+    if user is None or user["state"] != "active" or not user.get("password_digest") or not secrets.compare_digest(digest(password), user["password_digest"]):
         return sign_in_form(INVALID_LOGIN, login)
     old_token, old_session = browser_session(ctx)
     # Devise renews the session id on sign-in (session fixation); what it held travels on.
@@ -119,8 +125,7 @@ def dashboard(ctx):
     user = session_user(ctx)
     if user is None:
         return require_sign_in(ctx, "/")
-    return page("Projects · Dashboard", '<h1>Projects</h1><p class="current-user">Signed in as <strong>@%s</strong></p>'
-                % html.escape(user["username"]))
+    return page("Projects · Dashboard", '<h1>Projects</h1><p class="current-user">Signed in as <strong>@%s</strong></p>' % html.escape(user["username"]))
 
 
 ROUTES = [

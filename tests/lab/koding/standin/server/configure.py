@@ -42,8 +42,9 @@ def ensure_keys(konfig):
         os.makedirs(os.path.dirname(private_key), exist_ok=True)
         os.makedirs(os.path.dirname(kite_key), exist_ok=True)
         if not os.path.exists(private_key):
-            subprocess.run(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', private_key],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', private_key], check=True, capture_output=True
+            )
             print('created %s' % konfig['kontrol']['privateKeyFile'])
         if not os.path.exists(public_key):
             subprocess.run(['openssl', 'pkey', '-in', private_key, '-pubout', '-out', public_key], check=True, capture_output=True)
@@ -51,11 +52,19 @@ def ensure_keys(konfig):
             with open(public_key, encoding='ascii') as handle:
                 kontrol_key = handle.read()
             header = {'alg': 'RS256', 'typ': 'JWT'}
-            claims = {'iss': 'koding', 'sub': 'koding', 'aud': '/', 'iat': int(time.time()), 'jti': str(uuid.uuid4()),
-                      'kontrolURL': konfig['kontrol']['url'], 'kontrolKey': kontrol_key}
+            claims = {
+                'iss': 'koding',
+                'sub': 'koding',
+                'aud': '/',
+                'iat': int(time.time()),
+                'jti': str(uuid.uuid4()),
+                'kontrolURL': konfig['kontrol']['url'],
+                'kontrolKey': kontrol_key,
+            }
             signing_input = _b64(json.dumps(header).encode()) + '.' + _b64(json.dumps(claims).encode())
-            signature = subprocess.run(['openssl', 'dgst', '-sha256', '-sign', private_key], input=signing_input.encode(),
-                                       check=True, capture_output=True).stdout
+            signature = subprocess.run(
+                ['openssl', 'dgst', '-sha256', '-sign', private_key], input=signing_input.encode(), check=True, capture_output=True
+            ).stdout
             with open(kite_key, 'w', encoding='ascii') as handle:
                 handle.write(signing_input + '.' + _b64(signature) + '\n')
             print('created %s/kite.key' % konfig['kiteHome'])

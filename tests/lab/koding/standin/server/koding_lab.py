@@ -111,8 +111,8 @@ def coffee_list(text, start):
     """The quoted strings of the CoffeeScript array that starts at the first `start` in text (empty when absent)."""
     if not text or start not in text:
         return []
-    block = text[text.index(start) + len(start):]
-    return re.findall(r"'([^']*)'", block[:block.index(']')])
+    block = text[text.index(start) + len(start) :]
+    return re.findall(r"'([^']*)'", block[: block.index(']')])
 
 
 def low_quality_domains():
@@ -169,7 +169,7 @@ def request_hostname(host_header):
     """Express 4 req.hostname: the Host header without its port."""
     host = host_header or ''
     if host.startswith('['):
-        return host[:host.index(']') + 1] if ']' in host else host
+        return host[: host.index(']') + 1] if ']' in host else host
     return host.split(':', 1)[0]
 
 
@@ -193,9 +193,11 @@ def callback_flavour():
     if text is None:
         return {'scheme': 'http', 'user_path': '/api/v3/user', 'bearer': False}
     scheme = re.search(r'"(\w+)://#\{gitlab\.host', text)
-    return {'scheme': scheme.group(1) if scheme else 'http',
-            'user_path': '/api/v4/user' if "getUrlFor '/api/v4/user'" in text else '/api/v3/user',
-            'bearer': 'Bearer #{access_token}' in text}
+    return {
+        'scheme': scheme.group(1) if scheme else 'http',
+        'user_path': '/api/v4/user' if "getUrlFor '/api/v4/user'" in text else '/api/v3/user',
+        'bearer': 'Bearer #{access_token}' in text,
+    }
 
 
 class StoreError(Exception):
@@ -241,8 +243,7 @@ class MemoryStore:
     def get_user(self, username=None, email=None, gitlab_id=None):
         with self.lock:
             for user in self.users.values():
-                if (username and user['username'] == username) or (email and user['email'] == email) or \
-                        (gitlab_id and user.get('gitlab_id') == gitlab_id):
+                if (username and user['username'] == username) or (email and user['email'] == email) or (gitlab_id and user.get('gitlab_id') == gitlab_id):
                     return dict(user)
         return None
 
@@ -310,13 +311,14 @@ class PostgresStore:
 
     def _connect(self):
         import psycopg2  # pylint: disable=import-outside-toplevel
+
         pg = self.settings
-        return psycopg2.connect(host=pg['host'], port=int(pg['port']), user=pg['username'], password=pg['password'],
-                                dbname=pg['dbname'], connect_timeout=3)
+        return psycopg2.connect(host=pg['host'], port=int(pg['port']), user=pg['username'], password=pg['password'], dbname=pg['dbname'], connect_timeout=3)
 
     def _run(self, func):
         """Run func(cursor) in one transaction; database errors become StoreError 503."""
         import psycopg2  # pylint: disable=import-outside-toplevel
+
         if not self.ready():
             raise StoreError(503, 'database is not ready')
         try:
@@ -335,6 +337,7 @@ class PostgresStore:
     def ready(self):
         """True once PostgreSQL answers and the schema is migrated."""
         import psycopg2  # pylint: disable=import-outside-toplevel
+
         with self.lock:
             try:
                 conn = self._connect()
@@ -360,24 +363,29 @@ class PostgresStore:
 
     def get_team(self, slug):
         def query(cursor):
-            cursor.execute('SELECT slug, title, (SELECT count(*) FROM lab_members WHERE team = %s) FROM lab_teams WHERE slug = %s',
-                           (slug, slug))
+            cursor.execute('SELECT slug, title, (SELECT count(*) FROM lab_members WHERE team = %s) FROM lab_teams WHERE slug = %s', (slug, slug))
             row = cursor.fetchone()
             return {'slug': row[0], 'title': row[1], 'members': row[2]} if row else None
+
         return self._run(query)
 
     def get_user(self, username=None, email=None, gitlab_id=None):
         def query(cursor):
-            cursor.execute('SELECT username, email, password_hash, gitlab_id FROM lab_users '
-                           'WHERE username = %s OR email = %s OR gitlab_id = %s', (username, email, gitlab_id))
+            cursor.execute(
+                'SELECT username, email, password_hash, gitlab_id FROM lab_users WHERE username = %s OR email = %s OR gitlab_id = %s',
+                (username, email, gitlab_id),
+            )
             row = cursor.fetchone()
             return dict(zip(('username', 'email', 'password_hash', 'gitlab_id'), row)) if row else None
+
         return self._run(query)
 
     @staticmethod
     def _insert_user(cursor, user):
-        cursor.execute('INSERT INTO lab_users (username, email, password_hash, gitlab_id) VALUES (%s, %s, %s, %s)',
-                       (user['username'], user['email'], user['password_hash'], user.get('gitlab_id')))
+        cursor.execute(
+            'INSERT INTO lab_users (username, email, password_hash, gitlab_id) VALUES (%s, %s, %s, %s)',
+            (user['username'], user['email'], user['password_hash'], user.get('gitlab_id')),
+        )
 
     def create_team(self, slug, title, owner, new_user):
         def query(cursor):
@@ -388,6 +396,7 @@ class PostgresStore:
                 self._insert_user(cursor, owner)
             cursor.execute('INSERT INTO lab_teams (slug, title) VALUES (%s, %s)', (slug, title))
             cursor.execute("INSERT INTO lab_members (team, username, role) VALUES (%s, %s, 'owner')", (slug, owner['username']))
+
         self._run(query)
 
     def add_user(self, user, team=None):
@@ -399,30 +408,37 @@ class PostgresStore:
             self._insert_user(cursor, user)
             if team:
                 cursor.execute("INSERT INTO lab_members (team, username, role) VALUES (%s, %s, 'member')", (team, user['username']))
+
         self._run(query)
 
     def emails(self):
         def query(cursor):
             cursor.execute('SELECT email FROM lab_users')
             return [row[0] for row in cursor.fetchall()]
+
         return self._run(query)
 
     def join_team(self, username, team):
         def query(cursor):
-            cursor.execute("INSERT INTO lab_members (team, username, role) SELECT slug, %s, 'member' FROM lab_teams "
-                           'WHERE slug = %s ON CONFLICT DO NOTHING', (username, team))
+            cursor.execute(
+                "INSERT INTO lab_members (team, username, role) SELECT slug, %s, 'member' FROM lab_teams WHERE slug = %s ON CONFLICT DO NOTHING",
+                (username, team),
+            )
+
         self._run(query)
 
     def delete_user(self, username):
         def query(cursor):
             cursor.execute('DELETE FROM lab_users WHERE username = %s', (username,))
             return cursor.rowcount > 0
+
         return self._run(query)
 
     def is_member(self, team, username):
         def query(cursor):
             cursor.execute('SELECT 1 FROM lab_members WHERE team = %s AND username = %s', (team, username))
             return cursor.fetchone() is not None
+
         return self._run(query)
 
     def create_session(self, username, team):
@@ -430,6 +446,7 @@ class PostgresStore:
 
         def query(cursor):
             cursor.execute('INSERT INTO lab_sessions (token, username, team) VALUES (%s, %s, %s)', (token, username, team))
+
         self._run(query)
         return token
 
@@ -482,7 +499,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif isinstance(body, str):
             body = body.encode()
         self.send_response(status)
-        for name, value in (headers or []):
+        for name, value in headers or []:
             self.send_header(name, value)
         if body or status not in (204, 304):
             self.send_header('Content-Type', content_type)
@@ -539,10 +556,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif path == '/kontrol/healthCheck':
                 self.send(200, 'kontrol is running with version: %s' % self.konfig['version'], headers=extra)
             elif path.startswith('/-/team/') and path.count('/') == 3:
-                team = self.find_team(urllib.parse.unquote(path[len('/-/team/'):]))
+                team = self.find_team(urllib.parse.unquote(path[len('/-/team/') :]))
                 if team:
-                    self.send(200, {'slug': team['slug'], 'title': team['title'], 'privacy': 'private', 'visibility': 'hidden',
-                                    'counts': {'members': team['members']}}, headers=extra)
+                    self.send(
+                        200,
+                        {'slug': team['slug'], 'title': team['title'], 'privacy': 'private', 'visibility': 'hidden', 'counts': {'members': team['members']}},
+                        headers=extra,
+                    )
                 else:
                     self.send(404, 'no group found', headers=extra)
             elif path == '/-/oauth/gitlab/callback':
@@ -587,9 +607,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def csrf_valid(self, form):
         """csrf.coffee:3-16: the _csrf cookie must equal the first token given; both absent is equal."""
-        token = form.get('_csrf') or self.query().get('_csrf') or next(
-            (self.headers[name] for name in ('csrf-token', 'xsrf-token', 'x-csrf-token', 'x-xsrf-token') if self.headers.get(name)),
-            None)
+        token = (
+            form.get('_csrf')
+            or self.query().get('_csrf')
+            or next((self.headers[name] for name in ('csrf-token', 'xsrf-token', 'x-csrf-token', 'x-xsrf-token') if self.headers.get(name)), None)
+        )
         return self.cookies().get('_csrf') == token
 
     def find_team(self, slug):
@@ -700,12 +722,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(500, "TypeError: Cannot read property 'toLowerCase' of undefined", headers=cookies)
             return
         if isinstance(username, str) and slug.lower() == username.lower():  # :64-66
-            self.send(400, {'status': 400, 'message': 'Sorry, your group domain and your username can not be the same!'},
-                      headers=cookies)
+            self.send(400, {'status': 400, 'message': 'Sorry, your group domain and your username can not be the same!'}, headers=cookies)
             return
         if self.find_team(slug):  # :69-72, with a suggested free slug (:129-143)
-            suggested = next(('%s%d' % (slug, index) for index in range(1, 21) if not self.find_team('%s%d' % (slug, index))),
-                             None)
+            suggested = next(('%s%d' % (slug, index) for index in range(1, 21) if not self.find_team('%s%d' % (slug, index))), None)
             answer = {'status': 403, 'message': "Sorry, Team URL '%s.%s' is already in use" % (slug, self.konfig['hostname'])}
             if suggested:
                 answer['suggested'] = suggested
@@ -855,8 +875,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if query.get('returnUrl'):
             redirect_uri = '%s?returnUrl=%s' % (redirect_uri, query['returnUrl'])
         url = '%s%s%s/oauth/authorize?client_id=%s&redirect_uri=%s&response_type=code' % (
-            protocol.group(1) if protocol else 'http://', host, port, js_string(gitlab.get('applicationId', UNDEFINED)),
-            js_string(redirect_uri if redirect_uri is not None else UNDEFINED))
+            protocol.group(1) if protocol else 'http://',
+            host,
+            port,
+            js_string(gitlab.get('applicationId', UNDEFINED)),
+            js_string(redirect_uri if redirect_uri is not None else UNDEFINED),
+        )
         self.send(200, url, content_type='text/html; charset=utf-8', headers=cookies)
 
     def gitlab_request(self, flavour, path, method, data, extra_headers=None):
@@ -893,17 +917,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(302, headers=failure)
             return
         try:
-            token = self.gitlab_request(flavour, '/oauth/token', 'POST', {
-                'redirect_uri': gitlab['redirectUri'], 'grant_type': 'authorization_code',
-                'client_id': gitlab['applicationId'], 'client_secret': gitlab['applicationSecret'], 'code': query['code']})
+            token = self.gitlab_request(
+                flavour,
+                '/oauth/token',
+                'POST',
+                {
+                    'redirect_uri': gitlab['redirectUri'],
+                    'grant_type': 'authorization_code',
+                    'client_id': gitlab['applicationId'],
+                    'client_secret': gitlab['applicationSecret'],
+                    'code': query['code'],
+                },
+            )
             access_token = token.get('access_token') if isinstance(token, dict) else None
             if not access_token:
                 log('[GITLAB][2/3] Failed to get access_token')
                 self.send(302, headers=failure)
                 return
             if flavour['bearer']:
-                user = self.gitlab_request(flavour, flavour['user_path'], 'GET', None,
-                                           {'Authorization': 'Bearer %s' % access_token})
+                user = self.gitlab_request(flavour, flavour['user_path'], 'GET', None, {'Authorization': 'Bearer %s' % access_token})
             else:
                 user = self.gitlab_request(flavour, flavour['user_path'], 'GET', {'access_token': access_token})
         except (OSError, ValueError) as error:
@@ -920,8 +952,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             username = known['username']
         else:
             username = user['username']
-            self.store.add_user({'username': username, 'email': user.get('email') or '%s@gitlab.invalid' % username,
-                                 'password_hash': hash_password(secrets.token_hex(16)), 'gitlab_id': gitlab_id})
+            self.store.add_user(
+                {
+                    'username': username,
+                    'email': user.get('email') or '%s@gitlab.invalid' % username,
+                    'password_hash': hash_password(secrets.token_hex(16)),
+                    'gitlab_id': gitlab_id,
+                }
+            )
         team = session_group(self.headers.get('Host'), self.konfig.get('domains', {}).get('base'))
         self.store.join_team(username, team)
         session = self.store.create_session(username, team)
@@ -986,8 +1024,10 @@ def main(argv):
         with open(args.port_file + '.tmp', 'w', encoding='ascii') as handle:
             handle.write('%d\n' % port)
         os.replace(args.port_file + '.tmp', args.port_file)
-    log('listening on %s:%d (console on %d), store %s, hooks %s' % (
-        args.bind, port, console.server_address[1], args.store, 'on' if konfig['gitlab']['hooksEnabled'] else 'off'))
+    log(
+        'listening on %s:%d (console on %d), store %s, hooks %s'
+        % (args.bind, port, console.server_address[1], args.store, 'on' if konfig['gitlab']['hooksEnabled'] else 'off')
+    )
     if args.store == 'postgres' and not store.ready():
         log('database not reachable yet; /-/version answers 503 until it is')
     public.serve_forever(poll_interval=0.2)
