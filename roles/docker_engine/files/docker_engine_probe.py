@@ -10,13 +10,34 @@ import sys
 spec = json.loads(sys.argv[1])
 
 
-def run(*argv):
+def start(*argv):
+    """Starts a command; its answer is read later, so the probe's commands run side by side."""
     try:
-        answer = subprocess.run(list(argv), capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except OSError:
         return None
-    return answer.stdout.strip() if answer.returncode == 0 else None
 
+
+def answer(process):
+    """The stripped output of a started command, or None if it failed or took more than 30 s."""
+    if process is None:
+        return None
+    try:
+        output = process.communicate(timeout=30)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return output.strip() if process.returncode == 0 else None
+
+
+plugin = spec.get("compose_plugin")
+started = {
+    "docker": start("docker", "info", "--format", "{{.ServerVersion}}"),
+    "compose": start("docker", "compose", "version", "--short"),
+    "plugin": start(plugin, "version", "--short") if plugin and os.path.exists(plugin) else None,
+    "enabled": start("systemctl", "is-enabled", spec["service"]) if spec.get("systemd") else None,
+}
 
 installed = {name: False for name in spec["packages"]}
 if installed:
@@ -27,12 +48,7 @@ if installed:
         if name in installed:
             installed[name] = status.strip() == "installed"
 
-plugin = spec.get("compose_plugin")
-print(json.dumps({
+print(json.dumps(dict({
     "packages": installed,
     "files": {path: os.path.exists(path) for path in spec["files"]},
-    "docker": run("docker", "info", "--format", "{{.ServerVersion}}"),
-    "compose": run("docker", "compose", "version", "--short"),
-    "plugin": run(plugin, "version", "--short") if plugin and os.path.exists(plugin) else None,
-    "enabled": run("systemctl", "is-enabled", spec["service"]) if spec.get("systemd") else None,
-}))
+}, **{name: answer(process) for name, process in started.items()})))

@@ -1,7 +1,7 @@
 # Reads, in one pass and without writing anything, what the koding role needs to know about the
 # Docker host: the checkout's commit, the SHA-1 of the files the role manages, the stamps of its
 # build and Mongo seed, the upstream files it edits, the project's containers, the bundled Mongo
-# volume and Docker's data directory. Prints one JSON object.
+# volume, Docker's data directory and the kept secrets. Prints one JSON object.
 # Run by the role as `python -c`, with a JSON spec as the only argument.
 import hashlib
 import json
@@ -48,27 +48,59 @@ for relpath in spec["sources"]:
         result["sources"][relpath] = None
 
 
-def docker(*args):
+def start_docker(*args):
+    """Starts a docker command; its answer is read later, so the probe's commands run side by side."""
     try:
-        answer = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return subprocess.Popen(["docker"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except OSError:
         return None
-    return answer.stdout.strip() if answer.returncode == 0 else None
 
 
-if result["files"].get("compose.yml"):
-    listing = docker("compose", "--project-name", spec["project"], "--project-directory", spec["base_dir"],
-                     "ps", "--all", "--format", "json")
-    if listing is not None:
-        # One JSON object per line (Compose 2.21+), or one JSON list (before).
-        text = listing.strip()
-        rows = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line]
-        result["containers"] = [{key: row.get(key) for key in ("Service", "State", "Health", "Name", "Publishers")}
-                                for row in rows]
+def answer(process):
+    """The stripped output of a started command, or None if it failed or took more than 60 s."""
+    if process is None:
+        return None
+    try:
+        output = process.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return output.strip() if process.returncode == 0 else None
 
-if spec.get("mongo_volume"):
-    result["mongo_volume"] = docker("volume", "inspect", "--format", "{{.CreatedAt}}", spec["mongo_volume"])
-if spec.get("docker_root"):
-    result["docker_root"] = docker("info", "--format", "{{.DockerRootDir}}")
+
+started = {
+    "containers": start_docker("compose", "--project-name", spec["project"], "--project-directory", spec["base_dir"],
+                               "ps", "--all", "--format", "json") if result["files"].get("compose.yml") else None,
+    "mongo_volume": start_docker("volume", "inspect", "--format", "{{.CreatedAt}}", spec["mongo_volume"])
+    if spec.get("mongo_volume") else None,
+    "docker_root": start_docker("info", "--format", "{{.DockerRootDir}}") if spec.get("docker_root") else None,
+}
+
+# The kept secrets, when each is there with mode 0600 (the secrets step then has nothing to do).
+# Their values make this output secret: the role runs the probe under no_log.
+result["secrets"] = {}
+for path in spec.get("secrets", []):
+    try:
+        status = os.stat(path)
+        with open(path, encoding="utf-8") as secret_file:
+            value = secret_file.read().strip()
+    except (OSError, ValueError):
+        value = None
+    else:
+        wrong_owner = os.geteuid() == 0 and (status.st_uid, status.st_gid) != (0, 0)
+        if status.st_mode & 0o7777 != 0o600 or wrong_owner:
+            value = None
+    result["secrets"][path] = value
+
+listing = answer(started["containers"])
+if listing is not None:
+    # One JSON object per line (Compose 2.21+), or one JSON list (before).
+    text = listing.strip()
+    rows = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line]
+    result["containers"] = [{key: row.get(key) for key in ("Service", "State", "Health", "Name", "Publishers")}
+                            for row in rows]
+result["mongo_volume"] = answer(started["mongo_volume"])
+result["docker_root"] = answer(started["docker_root"])
 
 print(json.dumps(result))

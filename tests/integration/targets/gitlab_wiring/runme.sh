@@ -29,7 +29,8 @@ playbook() {
 }
 
 # private PROFILE NAME: checks the probe of a run: the credentials file was
-# never readable by others, and its directory was 0700 before it was written.
+# never readable by others, and was 0600 in a 0700 directory after each write.
+# (Inside the write, the module closes the directory before it writes: its unit tests check that.)
 private() {
     python_bin="$(command -v python3 || command -v python)"
     "${python_bin}" - "${WORK}/$1-$2.probe" <<'PYTHON' || { echo "=== gitlab_wiring ($1): $2 exposed the credentials file"; exit 1; }
@@ -42,10 +43,12 @@ problems = []
 if not writes:
     problems.append('the role never reached its write task')
 for entry in writes:
-    if (entry['dir'] or {}).get('mode') != '0700':
-        problems.append('directory %s before the write' % entry['dir'])
-    if (entry['file'] or {}).get('mode') != '0600':
+    if entry['file'] and entry['file']['mode'] != '0600':
         problems.append('file %s before the write' % entry['file'])
+for entry in entries:
+    if entry['task'].endswith('Write the credentials file') and entry['moment'] == 'ok':
+        if (entry['dir'] or {}).get('mode') != '0700' or (entry['file'] or {}).get('mode') != '0600':
+            problems.append('after the write: directory %s, file %s' % (entry['dir'], entry['file']))
 for entry in entries:
     if entry['file'] and int(entry['file']['mode'], 8) & 0o077:
         problems.append('file %s at %s of %r' % (entry['file'], entry['moment'], entry['task']))
