@@ -169,8 +169,7 @@ class CredentialsFile:
         self.uid = wanted_id(module, module.params['owner'], pwd.getpwnam, 'owner')
         self.gid = wanted_id(module, module.params['group'], grp.getgrnam, 'group')
         if not os.path.isabs(self.path) or not os.path.basename(self.path):
-            module.fail_json(msg='path must be the absolute path of a file, such as /etc/koding/gitlab-wiring.json; '
-                                 'got %r.' % self.path)
+            module.fail_json(msg='path must be the absolute path of a file, such as /etc/koding/gitlab-wiring.json; got %r.' % self.path)
         self.dir_info = lstat_or_none(self.directory)
         self.file_info = lstat_or_none(self.path)
         if self.dir_info is not None and not stat.S_ISDIR(self.dir_info.st_mode):
@@ -190,9 +189,9 @@ class CredentialsFile:
         if not isinstance(credentials, dict):
             self.module.fail_json(
                 msg='%s does not hold a JSON object (%s). Move it away and run again: the gitlab_wiring role then '
-                    'renews the OAuth secret and sets a new system hook token.'
-                    % (self.path, to_native(credentials) if isinstance(credentials, Exception) else 'a JSON '
-                       + type(credentials).__name__))
+                'renews the OAuth secret and sets a new system hook token.'
+                % (self.path, to_native(credentials) if isinstance(credentials, Exception) else 'a JSON ' + type(credentials).__name__)
+            )
         return credentials
 
     def owned(self, info):
@@ -200,9 +199,14 @@ class CredentialsFile:
 
     def private(self):
         """Whether file and directory already have the wanted modes and ownership."""
-        return (self.dir_info is not None and self.file_info is not None
-                and stat.S_IMODE(self.dir_info.st_mode) == DIR_MODE and stat.S_IMODE(self.file_info.st_mode) == FILE_MODE
-                and self.owned(self.dir_info) and self.owned(self.file_info))
+        return (
+            self.dir_info is not None
+            and self.file_info is not None
+            and stat.S_IMODE(self.dir_info.st_mode) == DIR_MODE
+            and stat.S_IMODE(self.file_info.st_mode) == FILE_MODE
+            and self.owned(self.dir_info)
+            and self.owned(self.file_info)
+        )
 
     def chown(self, path, info):
         if not self.owned(info):
@@ -227,8 +231,7 @@ class CredentialsFile:
             with os.fdopen(handle, 'w', encoding='utf-8') as output:
                 os.fchmod(output.fileno(), FILE_MODE)
                 if self.uid is not None or self.gid is not None:
-                    os.fchown(output.fileno(), -1 if self.uid is None else self.uid,
-                              -1 if self.gid is None else self.gid)
+                    os.fchown(output.fileno(), -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
                 output.write(text)
                 output.flush()
                 os.fsync(output.fileno())
@@ -248,17 +251,19 @@ class CredentialsFile:
 def write(module, credentials_file):
     wanted = module.params['credentials']
     before = credentials_file.stored()
-    content_differs = credentials_file.file_info is None or before != wanted or render(before) != read_text(
-        credentials_file.path)
+    content_differs = credentials_file.file_info is None or before != wanted or render(before) != read_text(credentials_file.path)
     changed = content_differs or not credentials_file.private()
     result = dict(changed=changed, exists=credentials_file.file_info is not None)
     if module._diff:  # pylint: disable=protected-access
         result['diff'] = dict(
-            before=dict(path=credentials_file.path, mode=mode_text(credentials_file.file_info),
-                        directory_mode=mode_text(credentials_file.dir_info),
-                        credentials=masked(before) if credentials_file.file_info is not None else None),
-            after=dict(path=credentials_file.path, mode='%04o' % FILE_MODE, directory_mode='%04o' % DIR_MODE,
-                       credentials=masked(wanted)))
+            before=dict(
+                path=credentials_file.path,
+                mode=mode_text(credentials_file.file_info),
+                directory_mode=mode_text(credentials_file.dir_info),
+                credentials=masked(before) if credentials_file.file_info is not None else None,
+            ),
+            after=dict(path=credentials_file.path, mode='%04o' % FILE_MODE, directory_mode='%04o' % DIR_MODE, credentials=masked(wanted)),
+        )
     if not changed or module.check_mode:
         return result
     try:
@@ -268,9 +273,11 @@ def write(module, credentials_file):
         else:
             credentials_file.settle_file()
     except OSError as error:
-        module.fail_json(msg='Could not keep the credentials in %s: %s. Nothing but that file and its directory was '
-                             'touched; fix the cause and run again.' % (credentials_file.path, to_native(error)),
-                         **result)
+        module.fail_json(
+            msg='Could not keep the credentials in %s: %s. Nothing but that file and its directory was '
+            'touched; fix the cause and run again.' % (credentials_file.path, to_native(error)),
+            **result,
+        )
     return result
 
 
@@ -286,8 +293,9 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     credentials_file = CredentialsFile(module)
     if module.params['credentials'] is None:
-        module.exit_json(changed=False, exists=credentials_file.file_info is not None,
-                         credentials=credentials_file.stored(), private=credentials_file.private())
+        module.exit_json(
+            changed=False, exists=credentials_file.file_info is not None, credentials=credentials_file.stored(), private=credentials_file.private()
+        )
     module.exit_json(**write(module, credentials_file))
 
 

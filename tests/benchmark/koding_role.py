@@ -241,9 +241,12 @@ def main():
     if isinstance(site_rows[0][1], float) and isinstance(site_rows[1][1], float):
         ratio = site_rows[1][1] / site_rows[0][1]
         fastest = min(site_rows[1][4]) / min(site_rows[0][4])
-        lines += ['', 'Ratio of the no-op site run, now to before: %.2f (the goal: at most %.2f, %s); of the fastest '
-                  'runs of each: %.2f.' % (ratio, SITE_GOAL, 'reached' if ratio <= SITE_GOAL else 'not reached', fastest),
-                  '']
+        lines += [
+            '',
+            'Ratio of the no-op site run, now to before: %.2f (the goal: at most %.2f, %s); of the fastest '
+            'runs of each: %.2f.' % (ratio, SITE_GOAL, 'reached' if ratio <= SITE_GOAL else 'not reached', fastest),
+            '',
+        ]
     text = '\n'.join(lines)
     print(text)
     with open(options.output, 'w', encoding='utf-8') as handle:

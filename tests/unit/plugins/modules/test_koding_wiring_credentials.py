@@ -8,7 +8,6 @@ import os
 import stat
 import tempfile
 import types
-
 from unittest import mock
 
 from ansible_collections.koding.gitlab.plugins.modules import koding_wiring_credentials
@@ -16,8 +15,7 @@ from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import 
 
 SECRET = 'unit-application-secret-7d1f'
 TOKEN = 'unit-system-hook-token-0a9b8c7d6e5f'
-CREDENTIALS = dict(application_id='client-id-1', application_secret=SECRET, system_hook_token=TOKEN,
-                   system_hook_url='http://koding.test:8090/-/api/gitlab')
+CREDENTIALS = dict(application_id='client-id-1', application_secret=SECRET, system_hook_token=TOKEN, system_hook_url='http://koding.test:8090/-/api/gitlab')
 # The module does not use requests; the harness patches a Session all the same.
 NO_REQUESTS = types.SimpleNamespace(Session=None)
 
@@ -58,7 +56,8 @@ def test_write_creates_a_private_file_then_changes_nothing(tmp_path):
         '    "application_secret": "%s",\n'
         '    "system_hook_token": "%s",\n'
         '    "system_hook_url": "http://koding.test:8090/-/api/gitlab"\n'
-        '}\n' % (SECRET, TOKEN))
+        '}\n' % (SECRET, TOKEN)
+    )
     assert os.listdir(path.parent) == ['credentials.json']
 
     assert run(path, CREDENTIALS)['changed'] is False
@@ -148,7 +147,7 @@ def test_a_relative_path_fails_naming_the_option():
 
 
 def test_an_unknown_owner_fails_naming_the_option(tmp_path):
-    result = run_main(koding_wiring_credentials.main,
-                      dict(path=str(tmp_path / 'private' / 'c.json'), owner='no-such-user-kg'),
-                      NO_REQUESTS, None, expect_fail=True)
+    result = run_main(
+        koding_wiring_credentials.main, dict(path=str(tmp_path / 'private' / 'c.json'), owner='no-such-user-kg'), NO_REQUESTS, None, expect_fail=True
+    )
     assert result['msg'].startswith("owner 'no-such-user-kg' does not exist")
