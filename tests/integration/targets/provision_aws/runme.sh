@@ -2,7 +2,9 @@
 # The provision_aws role against moto_server on 127.0.0.1 (started by
 # tests/integration/run.sh, never real AWS): refused inputs fail before any
 # create call; check mode on an empty account; create; a second run and check
-# mode report changed=0; a change of admin CIDR; an interrupted teardown
+# mode report changed=0; a change of admin CIDR; a shrink and a type change
+# without the opt-in refused; the root volume grown; the type changed with the
+# opt-in; an interrupted teardown
 # completed, and a second one that changes nothing. The state is
 # asserted through boto3 after each step.
 set -eu
@@ -110,13 +112,29 @@ playbook refused-retype refused.yml -e provision_aws_instance_type=c3.xlarge \
     -e '{"provision_aws_test_admin_cidrs": ["192.0.2.10/32"]}'
 state present 192.0.2.10/32
 
+# A bigger root volume grows it in place; a type change with the opt-in stops
+# the instance, changes its type and starts it again. Both once only.
+grown=(-e provision_aws_root_volume_size=50 -e '{"provision_aws_test_admin_cidrs": ["192.0.2.10/32"]}')
+playbook grow provision.yml --diff "${grown[@]}"
+expect_changed grow some
+state present 192.0.2.10/32 size=50
+playbook grow-again provision.yml --diff "${grown[@]}"
+expect_changed grow-again none
+playbook retype provision.yml --diff "${grown[@]}" -e provision_aws_instance_type=c3.xlarge \
+    -e provision_aws_allow_instance_type_change=true
+expect_changed retype some
+state present 192.0.2.10/32 size=50 type=c3.xlarge
+playbook retype-again provision.yml --diff "${grown[@]}" -e provision_aws_instance_type=c3.xlarge \
+    -e provision_aws_allow_instance_type_change=true
+expect_changed retype-again none
+
 # Teardown without confirmation is refused before anything is removed.
 playbook refused-teardown refused.yml -e provision_aws_state=absent -e provision_aws_confirm_teardown=false \
     -e provision_aws_test_case=unconfirmed -e provision_aws_test_expect=provision_aws_confirm_teardown
-state present 192.0.2.10/32
+state present 192.0.2.10/32 size=50 type=c3.xlarge
 
 playbook teardown-check provision.yml -e provision_aws_state=absent --check
-state present 192.0.2.10/32
+state present 192.0.2.10/32 size=50 type=c3.xlarge
 # A teardown stopped after the instance: the next one completes it.
 state interrupt
 playbook teardown provision.yml -e provision_aws_state=absent

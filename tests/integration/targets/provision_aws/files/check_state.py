@@ -1,6 +1,6 @@
 """Asserts, through boto3, what the provision_aws role left in moto.
 
-    check_state.py ENDPOINT_URL empty|present [ADMIN_CIDR...]
+    check_state.py ENDPOINT_URL empty|present [ADMIN_CIDR...] [type=INSTANCE_TYPE] [size=ROOT_GIB]
     check_state.py ENDPOINT_URL interrupt
 
 "interrupt" removes part of what the role created, the way a teardown stopped
@@ -45,7 +45,8 @@ def interrupt(ec2):
 
 def main():
     endpoint, expect = sys.argv[1], sys.argv[2]
-    admin_cidrs = sys.argv[3:]
+    admin_cidrs = [arg for arg in sys.argv[3:] if "=" not in arg]
+    expected = dict({"type": "c7i.xlarge", "size": "40"}, **dict(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg))
     ec2 = boto3.client("ec2", endpoint_url=endpoint)
     if expect == "interrupt":
         interrupt(ec2)
@@ -82,7 +83,7 @@ def main():
 
     instance = found["instance"][0]
     assert instance["State"]["Name"] == "running", instance["State"]
-    assert instance["InstanceType"] == "c7i.xlarge", instance["InstanceType"]
+    assert instance["InstanceType"] == expected["type"], instance["InstanceType"]
     assert instance["ImageId"] == "ami-0b1e5c0f2a2d24e02", "not the newest Ubuntu 24.04 amd64 AMI"
     assert instance["SubnetId"] == found["subnet"][0]["SubnetId"]
     metadata = instance["MetadataOptions"]
@@ -92,7 +93,7 @@ def main():
     assert instance["KeyName"] == NAME
     root = [m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == instance["RootDeviceName"]][0]
     volume = ec2.describe_volumes(VolumeIds=[root["Ebs"]["VolumeId"]])["Volumes"][0]
-    assert volume["Encrypted"] and volume["VolumeType"] == "gp3" and volume["Size"] == 40, volume
+    assert volume["Encrypted"] and volume["VolumeType"] == "gp3" and volume["Size"] == int(expected["size"]), volume
     check_tags("root volume", volume)
 
     address = found["address"][0]
