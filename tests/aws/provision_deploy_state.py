@@ -1,7 +1,7 @@
 """State checks of tests/aws/provision_deploy.sh, through boto3 (moto) and GitLab's API.
 
-    python provision_deploy_state.py aws present|absent MOTO_URL DEPLOYMENT ALLOCATION_ID
-    python provision_deploy_state.py gitlab present|absent GITLAB_URL KODING_HOST   (token in GITLAB_API_TOKEN)
+python provision_deploy_state.py aws present|absent MOTO_URL DEPLOYMENT ALLOCATION_ID
+python provision_deploy_state.py gitlab present|absent GITLAB_URL KODING_HOST   (token in GITLAB_API_TOKEN)
 """
 
 import json
@@ -17,8 +17,7 @@ def aws(wanted, url, name, allocation_id):
 
     ec2 = boto3.client('ec2', endpoint_url=url)
     filters = [{'Name': 'tag:ManagedBy', 'Values': [IDENTITY]}, {'Name': 'tag:KodingDeployment', 'Values': [name]}]
-    instances = [i for r in ec2.describe_instances(Filters=filters)['Reservations'] for i in r['Instances']
-                 if i['State']['Name'] != 'terminated']
+    instances = [i for r in ec2.describe_instances(Filters=filters)['Reservations'] for i in r['Instances'] if i['State']['Name'] != 'terminated']
     address = ec2.describe_addresses(AllocationIds=[allocation_id])['Addresses'][0]
     if address['PublicIp'] != '127.0.0.1':
         return 'the brought address is %s, not 127.0.0.1' % address['PublicIp']
