@@ -27,7 +27,7 @@ check "build"
 ansible-galaxy collection build "${KG_TREE}" --output-path "${work}" --force >"${work}/build.log"
 tarball="$(ls "${work}"/koding-gitlab-*.tar.gz)"
 tar -tzf "${tarball}" >"${work}/contents.txt"
-for unwanted in '^tests/lab/' '^tests/output/' '^\.venv' '^\.cache/' '^\.lab/' '^\.ci/' '^\.git/' 'integration_config\.yml$'; do
+for unwanted in '^tests/lab/' '^extensions/molecule/' '^tests/output/' '^\.venv' '^\.cache/' '^\.lab/' '^\.ci/' '^\.git/' 'integration_config\.yml$'; do
     if grep -Eq "${unwanted}" "${work}/contents.txt"; then
         grep -E "${unwanted}" "${work}/contents.txt" | head -n 5
         kg_die "the tarball holds files it must not (${unwanted})"
@@ -79,13 +79,13 @@ unset ANSIBLE_COLLECTIONS_PATH
 
 check "ansible-builder"
 ansible-builder introspect --sanitize "${installed}" >"${work}/introspect.txt"
-for needed in requests docker jmespath boto3 botocore git; do
+for needed in requests boto3 botocore git; do
     grep -Eiq "^- '?${needed}([<>=!~ ;[]|$)" "${work}/introspect.txt" || {
         cat "${work}/introspect.txt"
         kg_die "ansible-builder introspect does not list ${needed}"
     }
 done
-echo "introspection lists requests, docker, jmespath, boto3, botocore and git"
+echo "introspection lists requests, boto3, botocore and git"
 ansible-builder create -f "${KG_ROOT}/docs/awx/execution-environment.yml" -c "${work}/ee-context" \
     --output-filename Containerfile >"${work}/builder.log"
 [ -s "${work}/ee-context/Containerfile" ] || kg_die "ansible-builder create wrote no Containerfile"
