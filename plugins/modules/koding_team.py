@@ -58,8 +58,8 @@ options:
     description:
       - E-mail address of the team's admin user.
       - Required when the team has to be created.
-      - Koding refuses addresses at disposable or low-quality mail domains, C(example.com) among them, with
-        C(Errors were encountered during validation: email).
+      - "Koding refuses addresses at disposable or low-quality mail domains, C(example.com) among them, with
+        C(Errors were encountered during validation: email)."
     type: str
   username:
     description:
