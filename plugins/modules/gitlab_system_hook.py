@@ -25,6 +25,8 @@ description:
   - GitLab never returns a hook's token, so it cannot be compared. See O(update_token).
   - After creating a hook the module lists the hooks again. If other runs created hooks with the same URL at the same
     time, the hook with the lowest id stays, the others are deleted, and a warning says so.
+  - When the first look finds several hooks with the URL, the module looks again after 1, 2 and 4 seconds (another run
+    may be removing its extra hooks), and fails naming their ids only if they remain.
   - User-info in O(url) (C(user:password@)) is sent to GitLab but shown as C(********) in results, diffs and messages.
 author:
   - koding.gitlab maintainers (@koding-gitlab)
@@ -155,6 +157,8 @@ hook:
     enable_ssl_verification: true
 """
 
+import time
+
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule, masked
 
@@ -170,6 +174,9 @@ REPOSITORY_UPDATE_EVENTS_SINCE = (11, 5, 0)
 # Further settings carried over when a hook has to be deleted and re-created.
 CARRIED_OVER = ('push_events_branch_filter', 'branch_filter_strategy')
 DUPLICATE_HINT = 'remove the extra ones (Admin Area, System Hooks) so the URL identifies one hook.'
+# Several hooks with the URL at the first look may be overlapping runs converging (see SystemHook.create):
+# look again after these pauses (seconds) before refusing.
+DUPLICATE_RECHECK_DELAYS = (1, 2, 4)
 
 
 def hook_view(hook):
@@ -302,6 +309,11 @@ class SystemHook(object):
 
     def run(self):
         same, hooks = self.list_same_url()
+        for delay in DUPLICATE_RECHECK_DELAYS:
+            if len(same) <= 1:
+                break
+            time.sleep(delay)
+            same, hooks = self.list_same_url()
         hook = self.module.find_one(same, 'url', self.url, 'system hooks', DUPLICATE_HINT)
         if self.params['state'] == 'present':
             changed, after = self.present(hook, hooks)

@@ -146,8 +146,24 @@ def test_duplicates_fail_listing_ids():
     gitlab = FakeGitLab('modern')
     first = gitlab.add_hook(URL)
     second = gitlab.add_hook(URL)
-    result, session = run(gitlab, HOOK, expect_fail=True)
+    with mock.patch.object(gitlab_system_hook.time, 'sleep') as sleep:
+        result, session = run(gitlab, HOOK, expect_fail=True)
     assert '%d, %d' % (first['id'], second['id']) in result['msg'] and session.writes() == []
+    # It looked again after each pause before refusing.
+    assert [call.args[0] for call in sleep.call_args_list] == list(gitlab_system_hook.DUPLICATE_RECHECK_DELAYS)
+
+
+def test_duplicates_that_an_overlapping_run_removes_are_waited_for():
+    gitlab = FakeGitLab('modern')
+    kept = gitlab.add_hook(URL, TOKEN, push_events=True)
+    gitlab.add_hook(URL)
+
+    def other_run_converges(seconds):
+        gitlab.hooks[:] = [hook for hook in gitlab.hooks if hook['id'] == kept['id']]
+
+    with mock.patch.object(gitlab_system_hook.time, 'sleep', side_effect=other_run_converges) as sleep:
+        result, session = run(gitlab, dict(url=URL, push_events=True))
+    assert not result['changed'] and session.writes() == [] and sleep.call_count == 1
 
 
 def test_delete():
