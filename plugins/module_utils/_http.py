@@ -18,6 +18,8 @@ import re
 import traceback
 from urllib.parse import urlsplit
 
+from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER  # noqa: F401 (re-exported)
+
 REQUESTS_IMPORT_ERROR = None
 try:
     # Imported here once for both clients, which take them from this module.
@@ -35,8 +37,6 @@ else:
 COLLECTION_VERSION = '0.1.0'
 USER_AGENT = 'koding.gitlab/%s' % COLLECTION_VERSION
 
-# Shown instead of any secret (and any URL user-info) in messages, diffs and results.
-SECRET_PLACEHOLDER = '********'
 
 # Any whitespace or control character (C0, DEL, C1, and the Unicode line/paragraph separators).
 _UNSAFE = re.compile(r'[\s\x00-\x1f\x7f-\x9f\u2028\u2029]')

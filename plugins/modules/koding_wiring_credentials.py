@@ -110,9 +110,11 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
-MASK = '********'
+MASK = SECRET_PLACEHOLDER
 
 
 def argument_spec():
