@@ -200,6 +200,8 @@ docker_engine_source: distribution
 koding_base_dir: ${WORK}/stack
 koding_project_name: ${PROJECT}
 koding_bind_address: 127.0.0.1
+# The lab publishes Koding on loopback only; its stand-in runs no kites.
+koding_allow_loopback_bind: true
 koding_startup_timeout: 600
 koding_startup_delay: 3
 koding_team_admin_email: admin@koding.localhost

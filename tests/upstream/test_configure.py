@@ -8,7 +8,8 @@ JSON-parsed, on top: node_modules_koding/koding-config-manager/config.coffee:15-
 import os
 import re
 
-from conftest import CONTAINER_CHECKOUT, ROLE_VARS
+import yaml
+from conftest import CONTAINER_CHECKOUT, REPO_ROOT, ROLE_VARS
 
 PUBLIC_HOST = '%s:%d' % (ROLE_VARS['koding_hostname'], ROLE_VARS['koding_public_port'])
 
@@ -85,3 +86,43 @@ def test_hook_receiver_cannot_be_turned_off(configured):
         assert configured.runtime_konfig()['gitlab']['hooksEnabled'] is True
     finally:
         configured.role.env = saved
+
+
+def konfig_ports(node, path=()):
+    """Every (path, port) of KONFIG: the values of keys named port, or ending in Port, that are whole numbers."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if (key == 'port' or key.endswith('Port')) and re.fullmatch(r'[0-9]+', str(value)):
+                yield path + (key,), int(value)
+            else:
+                yield from konfig_ports(value, path + (key,))
+
+
+def test_role_knows_every_port_the_backend_takes(configured):
+    # The role refuses a public port (or the one after it, where Koding's nginx listens too) that a program of the
+    # backend binds inside the same container: supervisord's console, and the port of every KONFIG worker that
+    # supervisord.conf runs (a worker's program is named after its KONFIG key; social runs as socialworker and
+    # socialapi.webhookMiddleware as webhook). Workers configure gives a port but supervisord does not run
+    # (gatekeeper, vmwatcher, paymentwebhook, tunnelserver) take none.
+    with open(os.path.join(configured.root, 'supervisord.conf'), encoding='utf-8') as handle:
+        supervisord = handle.read()
+    programs = set(re.findall(r'^\[program:([^\]]+)\]', supervisord, re.M))
+    console = int(re.search(r'^\[inet_http_server\]\nport\s*=\s*[^:\n]*:([0-9]+)', supervisord, re.M).group(1))
+    aliases = {'social': 'socialworker', 'webhookmiddleware': 'webhook'}
+    bound = {console}
+    for path, port in konfig_ports(configured.runtime_konfig()):
+        worker = path[-2].lower() if len(path) > 1 else ''
+        if aliases.get(worker, worker) in programs:
+            bound.add(port)
+    with open(os.path.join(REPO_ROOT, 'roles', 'koding', 'vars', 'main.yml'), encoding='utf-8') as handle:
+        role_ports = set(yaml.safe_load(handle)['koding_backend_ports'])
+    assert role_ports == bound, 'the role lacks %s and refuses %s needlessly' % (sorted(bound - role_ports), sorted(role_ports - bound))
+    assert ROLE_VARS['koding_public_port'] not in bound
+
+
+def test_nginx_takes_the_public_port_and_the_next(configured):
+    # Why the role also refuses a public port whose next port a worker takes (validate.yml).
+    with open(os.path.join(configured.root, 'nginx.conf'), encoding='utf-8') as handle:
+        listens = {int(port) for port in re.findall(r'^\s*listen\s+([0-9]+)\s*;', handle.read(), re.M)}
+    public = ROLE_VARS['koding_public_port']
+    assert listens == {public, public + 1}
