@@ -53,7 +53,7 @@ def private_dir_problem(path):
     normal = posixpath.normpath(path)
     if normal.startswith('//'):
         normal = '/' + normal.lstrip('/')
-    if normal != path.rstrip('/') or '//' in path:
+    if normal != (path.rstrip('/') or '/') or '//' in path:
         return 'is not in normal form (write it as %s)' % normal
     for tree in SYSTEM_TREES:
         if normal == tree or normal.startswith(tree + '/'):
