@@ -75,6 +75,14 @@ for playbook in site verify; do
     ansible-playbook -i "${inventory}" --syntax-check "koding.gitlab.${playbook}" >/dev/null
     echo "koding.gitlab.${playbook}: syntax ok from the installed collection"
 done
+# A verify with no Koding host in the inventory fails, naming why, instead of passing with nothing checked.
+printf 'all:\n  hosts:\n    elsewhere.example.com:\n' >"${work}/no-koding.yml"
+if ansible-playbook -i "${work}/no-koding.yml" koding.gitlab.verify >"${work}/verify-nothing.log" 2>&1; then
+    kg_die "koding.gitlab.verify passed with no host in the group koding"
+fi
+grep -q "The inventory's group koding has no host, so there is nothing to verify" "${work}/verify-nothing.log" \
+    || { cat "${work}/verify-nothing.log"; kg_die "koding.gitlab.verify failed on an empty group koding without saying why"; }
+echo "koding.gitlab.verify fails, naming why, when the group koding has no host"
 unset ANSIBLE_COLLECTIONS_PATH
 
 check "ansible-builder"

@@ -98,6 +98,37 @@ expect_changed() {
     echo "=== gitlab_wiring ($1): $2 changed=${count}"
 }
 
+# site_refuses PROFILE: koding.gitlab.site with a bad input of the Koding stage (a port a worker of Koding's backend
+# takes) fails in its first play, before GitLab gets any request and before anything is made on the host.
+site_refuses() {
+    local profile="$1" log="${WORK}/$1-site-bad-input.log" status=0
+    mkdir -p "${WORK}/${profile}/site"
+    cat >"${WORK}/${profile}/site/inventory.yml" <<INVENTORY
+koding:
+  hosts:
+    koding-input-check:
+      ansible_connection: local
+      ansible_python_interpreter: "{{ ansible_playbook_python }}"
+      gitlab_wiring_koding_host: koding.example.com
+      gitlab_wiring_credentials_path: ${WORK}/${profile}/site/private/credentials.json
+      koding_base_dir: ${WORK}/${profile}/site/stack
+      koding_public_port: 3000
+INVENTORY
+    ansible-playbook koding.gitlab.site -i "${WORK}/${profile}/site/inventory.yml" -e @../../integration_config.yml \
+        -e "gitlab_lab_profile=${profile}" -e '{"gitlab_wiring_api_url": "{{ gitlab_lab_urls[gitlab_lab_profile] }}"}' \
+        -e '{"gitlab_wiring_api_token": "{{ gitlab_lab_admin_token }}"}' >"${log}" 2>&1 || status=$?
+    if [ "${status}" -eq 0 ] || ! grep -q "koding_public_port 3000: Koding's nginx listens on this port" "${log}"; then
+        tail -n 30 "${log}"
+        echo "=== gitlab_wiring (${profile}): site.yml did not refuse the bad input in its first play"
+        exit 1
+    fi
+    if [ -e "${WORK}/${profile}/site/private" ] || [ -e "${WORK}/${profile}/site/stack" ]; then
+        echo "=== gitlab_wiring (${profile}): site.yml made something on the host before it refused the input"
+        exit 1
+    fi
+    echo "=== gitlab_wiring (${profile}): site.yml refused the bad input before any change"
+}
+
 # shellcheck source=../setup_gitlab_lab/run_profiles.sh
 source ../setup_gitlab_lab/run_profiles.sh
 for profile in $(lab_profiles); do
@@ -108,6 +139,8 @@ for profile in $(lab_profiles); do
     (umask 077 && : >"${secrets}")
 
     playbook "${profile}" reset lab.yml -e gitlab_wiring_test_step=reset
+    site_refuses "${profile}"
+    playbook "${profile}" site-untouched lab.yml -e gitlab_wiring_test_step=untouched
     playbook "${profile}" check wire.yml --check --diff
     expect_changed "${profile}" check some
     playbook "${profile}" check-writes lab.yml -e gitlab_wiring_test_step=no_writes
