@@ -33,7 +33,7 @@ state = json.load(open(state_path))
 args = sys.argv[1:]
 if '--eval' in args:
     code = args[args.index('--eval') + 1]
-    if 'jGroups.count({slug: "koding"})' in code:
+    if 'jGroups.find({slug: "koding"}).count()' in code:
         print(sum(1 for group in state['jGroups'] if group.get('slug') == 'koding'))
     elif 'getCollectionNames' in code:
         print(len([name for name, docs in state.items() if docs]))
@@ -46,6 +46,7 @@ if '--eval' in args:
 else:
     code = open(args[-1]).read()
     salt, password = re.search(r'\$set: \{salt: "([0-9a-f]+)", password: "([0-9a-f]+)"\}', code).groups()
+    assert 'db.getLastErrorObj().n' in code
     updated = 0
     for user in state['jUsers']:
         if user.get('username') == 'admin':
