@@ -17,6 +17,8 @@ from bson.objectid import ObjectId
 from mongomock.filtering import filter_applies
 from pymongo.errors import DuplicateKeyError
 
+from .common import CommandError, Cursor, get_path, message_of, split_ns
+from .modern import ModernCommands
 from .store import ID_INDEX_NAME, index_name
 
 VERSION = '2.4.14'
@@ -64,36 +66,6 @@ class KillCursors(mockupdb.OpKillCursors):
 mockupdb.OPCODES[mockupdb.OP_KILL_CURSORS] = KillCursors
 
 
-class CommandError(Exception):
-    def __init__(self, errmsg, code=None, **extra):
-        super().__init__(errmsg)
-        self.errmsg = errmsg
-        self.code = code
-        self.extra = extra
-
-
-class Cursor:
-    def __init__(self, ns, docs):
-        self.ns = ns
-        self.docs = docs
-        self.position = 0
-
-
-def split_ns(ns):
-    db, _sep, coll = ns.partition('.')
-    return db, coll
-
-
-def get_path(doc, path):
-    value = doc
-    for part in path.split('.'):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
-            return None
-    return value
-
-
 def shell_value(value):
     """A key value the way 2.4 prints it in E11000 messages."""
     if isinstance(value, str):
@@ -105,11 +77,6 @@ def shell_value(value):
     if isinstance(value, bool):
         return 'true' if value else 'false'
     return str(value)
-
-
-def message_of(error):
-    """An exception's own message (pymongo's str() appends the full error document)."""
-    return str(error.args[0]) if error.args else str(error)
 
 
 def unwrap_query(spec):
@@ -124,7 +91,7 @@ def unwrap_query(spec):
     return spec, {}
 
 
-class Engine:
+class Engine(ModernCommands):
     """Answers one request at a time (mockupdb runs the handler under its server lock)."""
 
     def __init__(self, store, verbose=False):
@@ -138,6 +105,8 @@ class Engine:
         # what was asked and answered, for tests: requests by opcode, sizes of the query/getMore batches sent
         self.requests = collections.Counter()
         self.batches = collections.deque(maxlen=1000)
+        # connections whose handshake carried client metadata (drivers newer than 2016): answered as wire version 13
+        self.modern = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------ dispatch
 
@@ -152,7 +121,7 @@ class Engine:
             self.last_errors[client] = {'n': 0, 'err': None}
         try:
             if isinstance(request, mockupdb.OpMsg):
-                request.replies(ok=0, errmsg='OP_MSG is not served: this lab speaks MongoDB 2.4', code=59)
+                self.op_msg(request)
             elif isinstance(request, mockupdb.Command):
                 self.command(request)
             elif isinstance(request, mockupdb.OpQuery):
@@ -230,20 +199,27 @@ class Engine:
                     raise DuplicateKeyError('E11000 duplicate key error index: %s.$%s' % (spec.get('ns'), spec.get('name')), 11000) from error
                 self.store.persist(*split_ns(spec['ns']))
             return {'n': 0, 'err': None}
+        _inserted, errors = self.insert_docs(db, coll, request.docs, bool(request.flags & CONTINUE_ON_ERROR))
+        if errors:
+            return {'n': 0, 'err': errors[-1][1], 'code': 11000}
+        return {'n': 0, 'err': None}
+
+    def insert_docs(self, db, coll, docs, keep_going):
+        """Insert one by one (an _id first when missing); (documents inserted, [(index, duplicate key message)])."""
         self.store.ensure_collection(db, coll)
         collection = self.store.collection(db, coll)
-        result = {'n': 0, 'err': None}
-        for doc in request.docs:
+        inserted, errors = 0, []
+        for index, doc in enumerate(docs):
             if '_id' not in doc:
                 doc = dict(itertools.chain([('_id', ObjectId())], doc.items()))
             try:
                 collection.insert_one(doc)
+                inserted += 1
             except DuplicateKeyError:
-                error = self.duplicate_error(db, coll, doc)
-                result = {'n': 0, 'err': message_of(error), 'code': 11000}
-                if not request.flags & CONTINUE_ON_ERROR:
+                errors.append((index, message_of(self.duplicate_error(db, coll, doc))))
+                if not keep_going:
                     break
-        return result
+        return inserted, errors
 
     def simulate(self, db, coll, selector, document, upsert):
         """The document an update would write (for the duplicate key message)."""
@@ -456,7 +432,9 @@ class Engine:
             raise CommandError('collection name must be a string')
         return value
 
-    def cmd_ismaster(self, _db, _spec, _request):
+    def cmd_ismaster(self, _db, spec, request):
+        if 'client' in spec or request._client in self.modern:  # pylint: disable=protected-access
+            return self.modern_hello(request)
         # 2.4 sends no wire versions; the driver reads their absence as 0 (connection/server_capabilities.js).
         return {
             'ismaster': True,
@@ -466,6 +444,11 @@ class Engine:
             'minWireVersion': 0,
             'maxWireVersion': 0,
         }
+
+    def cmd_hello(self, _db, spec, request):
+        if 'client' in spec or request._client in self.modern:  # pylint: disable=protected-access
+            return self.modern_hello(request)
+        raise CommandError('no such cmd: hello')
 
     def cmd_getlasterror(self, _db, _spec, request):
         client = request._client  # pylint: disable=protected-access
