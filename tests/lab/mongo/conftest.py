@@ -116,3 +116,16 @@ def wire(lab):
     client = WireClient(lab.port)
     yield client
     client.close()
+
+
+@pytest.fixture(name='mongo_shell', scope='session')
+def mongo_shell_fixture(tmp_path_factory):
+    """A directory holding `mongo`: mongosh (npm) standing in for upstream's 2.4 shell, which no registry has."""
+    mongosh = os.environ.get('KG_MONGOSH') or os.path.join(REPO_ROOT, '.cache', 'mongosh-npm', 'node_modules', '.bin', 'mongosh')
+    if not os.path.isfile(mongosh):
+        missing('mongosh not found at %s; `bash .ci/test lab-fidelity` installs it' % mongosh)
+    directory = tmp_path_factory.mktemp('shell')
+    shim = directory / 'mongo'
+    shim.write_text('#!/bin/sh\nexec "%s" "$@"\n' % mongosh, encoding='utf-8')
+    shim.chmod(0o755)
+    return str(directory)
