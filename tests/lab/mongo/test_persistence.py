@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -73,6 +74,27 @@ def test_the_command_line_restores_serves_and_stops(tmp_path, dump_path):
     try:
         ready = process.stdout.readline()
         assert 'koding (23 collections)' in ready, ready
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+
+
+def test_ping_is_a_health_check(lab):
+    base = [sys.executable, SERVER, '--ping', '--host', '0.0.0.0']
+    assert subprocess.run(base + ['--port', str(lab.port)], check=False, timeout=30).returncode == 0
+    with socket.socket() as unused:
+        unused.bind(('127.0.0.1', 0))
+        free_port = unused.getsockname()[1]
+    assert subprocess.run(base + ['--port', str(free_port)], check=False, timeout=30).returncode == 1
+
+
+def test_the_mongod_flags_of_the_roles_command_are_accepted(tmp_path):
+    port_file = str(tmp_path / 'port')
+    command = [sys.executable, SERVER, '--port', '0', '--port-file', port_file, '--dbpath', str(tmp_path / 'db'), '--smallfiles']
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
+    try:
+        assert ' ready on 127.0.0.1:' in process.stdout.readline()
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

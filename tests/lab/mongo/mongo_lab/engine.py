@@ -91,6 +91,16 @@ def unwrap_query(spec):
     return spec, {}
 
 
+def project_top_level(doc, projection):
+    """A projection of top-level fields only (enough for the made-up system collections)."""
+    if not projection:
+        return doc
+    included = [key for key, value in projection.items() if value and key != '_id']
+    if included:
+        return {key: value for key, value in doc.items() if key in included}
+    return {key: value for key, value in doc.items() if key not in projection}
+
+
 class Engine(ModernCommands):
     """Answers one request at a time (mockupdb runs the handler under its server lock)."""
 
@@ -278,10 +288,9 @@ class Engine(ModernCommands):
 
     # ------------------------------------------------------------ queries and cursors
 
-    def source(self, db, coll):
-        """The collection to read: a real one, or 2.4's system.namespaces / system.indexes made up on the spot."""
+    def virtual(self, db, coll):
+        """2.4's system.namespaces or system.indexes documents, made up on the spot; None for other collections."""
         if coll == 'system.namespaces':
-            scratch = mongomock.MongoClient().db.namespaces
             docs = []
             for name in self.store.collection_names(db):
                 options = self.store.options.get((db, name)) or {}
@@ -289,15 +298,21 @@ class Engine(ModernCommands):
                 docs.extend({'name': '%s.%s.$%s' % (db, name, spec['name'])} for spec in self.store.index_specs(db, name))
             if docs:
                 docs.append({'name': '%s.system.indexes' % db})
-            for doc in docs:
-                scratch.insert_one(doc)
-            return scratch
+            return docs
         if coll == 'system.indexes':
-            scratch = mongomock.MongoClient().db.indexes
-            for spec in self.store.index_specs(db):
-                scratch.insert_one(dict(spec))
-            return scratch
-        return self.store.collection(db, coll)
+            return [dict(spec) for spec in self.store.index_specs(db)]
+        return None
+
+    def source(self, db, coll):
+        """(collection to query, the made-up documents it stands for or None). The made-up documents are queried
+        without their `key` (older pymongo refuses the dotted field names in index keys): a filter on it matches nothing."""
+        docs = self.virtual(db, coll)
+        if docs is None:
+            return self.store.collection(db, coll), None
+        scratch = mongomock.MongoClient().db.virtual
+        for number, doc in enumerate(docs):
+            scratch.insert_one(dict({key: value for key, value in doc.items() if key != 'key'}, _id=number))
+        return scratch, docs
 
     def find(self, db, coll, selector, fields=None, sort=None, skip=0, limit=0):
         """Documents as a list: mongomock's find, plus the $elemMatch and positional projections it lacks."""
@@ -312,7 +327,8 @@ class Engine(ModernCommands):
             projection = projection or {}
             for key in special:
                 projection[key[:-2] if key.endswith('.$') else key] = 1
-        cursor = self.source(db, coll).find(selector, projection)
+        collection, made_up = self.source(db, coll)
+        cursor = collection.find(selector, projection if made_up is None else {'_id': 1})
         if sort:
             natural = sort.get('$natural')
             order = [(key, int(direction)) for key, direction in sort.items() if key != '$natural' and isinstance(direction, (int, float))]
@@ -321,10 +337,8 @@ class Engine(ModernCommands):
         else:
             natural = None
         docs = list(cursor)
-        if coll in ('system.namespaces', 'system.indexes'):
-            # made up in a scratch collection, which gave them an _id that 2.4's have not
-            for doc in docs:
-                doc.pop('_id', None)
+        if made_up is not None:
+            docs = [project_top_level(made_up[doc['_id']], projection) for doc in docs]
         if natural is not None and natural < 0:
             docs.reverse()
         if skip:

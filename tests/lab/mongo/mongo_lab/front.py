@@ -3,9 +3,13 @@
 import argparse
 import os
 import signal
+import socket
+import struct
 import sys
 import threading
 
+import bson
+import bson.errors
 import mockupdb
 
 from .engine import Engine
@@ -67,14 +71,37 @@ def parse_args(argv=None):
     parser.add_argument('--drop', action='store_true', help='with --restore: drop each restored collection first (mongorestore --drop)')
     parser.add_argument('--port-file', help='write the bound port here (atomically) once listening')
     parser.add_argument('--verbose', action='store_true', help='log every request and reply')
+    parser.add_argument('--smallfiles', action='store_true', help="accepted and ignored (mongod 2.4's flag, in the koding role's default command)")
+    parser.add_argument(
+        '--ping', action='store_true', help='do not serve: ask the server at --host/--port for `ping`; exit 0 when it answers ok (a health check)'
+    )
     args = parser.parse_args(argv)
     if bool(args.restore) != bool(args.db):
         parser.error('--restore and --db go together')
     return args
 
 
+def ping(host, port, timeout=5.0):
+    """True when a server at host:port answers the `ping` command over OP_QUERY (what a health check needs)."""
+    query = struct.pack('<i', 0) + b'admin.$cmd\0' + struct.pack('<ii', 0, -1) + bson.encode({'ping': 1})
+    try:
+        with socket.create_connection(('127.0.0.1' if host in ('0.0.0.0', '') else host, port), timeout=timeout) as sock:
+            sock.sendall(struct.pack('<iiii', 16 + len(query), 1, 0, 2004) + query)
+            data = b''
+            while len(data) < 4 or len(data) < struct.unpack('<i', data[:4])[0]:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return False
+                data += chunk
+        return bson.decode(data[36:]).get('ok') == 1
+    except (OSError, ValueError, bson.errors.BSONError):
+        return False
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.ping:
+        return 0 if ping(args.host, args.port) else 1
     lab = LabMongo(args.host, args.port, args.dbpath, verbose=args.verbose)
     restored = {}
     if args.restore:

@@ -214,7 +214,8 @@ class Store:
             return self.load_directory(find_dump_directory(path), db, drop=drop)
         with tempfile.TemporaryDirectory(prefix='lab-mongo-restore-') as scratch:
             with tarfile.open(path) as archive:
-                archive.extractall(scratch, filter='data')
+                # the 'data' filter where this Python has it (3.11.4 and later, and backports)
+                archive.extractall(scratch, **({'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}))
             return self.load_directory(find_dump_directory(scratch), db, drop=drop)
 
 
