@@ -167,6 +167,15 @@ scenarios.roundtrip = [
       });
     });
   }],
+  ['modifiers', function (db, done) {
+    // $hint, $snapshot and $maxScan are accepted (and have no effect); $explain answers a plan
+    db.collection('many').find({ i: { $gte: 245 } }, { hint: { i: 1 }, snapshot: true, maxScan: 1000 }).toArray(function (err, docs) {
+      if (err) return done(err);
+      db.collection('many').find({ i: { $gte: 245 } }).explain(function (err2, plan) {
+        done(err2, { found: docs.map(function (d) { return d.i; }), explained: plan && plan.n });
+      });
+    });
+  }],
   ['objectIds', function (db, done) {
     var id = new ObjectID();
     var ref = new ObjectID();

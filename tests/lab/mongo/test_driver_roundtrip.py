@@ -96,6 +96,10 @@ def test_remove(report):
     assert report['remove'] == {'removed': 100, 'left': 150}
 
 
+def test_hint_snapshot_max_scan_and_explain(report):
+    assert report['modifiers'] == {'found': [245, 246, 247, 248, 249], 'explained': 5}
+
+
 def test_object_id_round_trips(report):
     assert report['objectIds'] == {'id': True, 'isObjectID': True, 'ref': True, 'inArray': True, 'byHex': True}
 

@@ -87,3 +87,12 @@ def test_op_msg_from_a_client_without_a_handshake_is_answered(wire):
     assert opcode == 2013
     answer = bson.decode(reply[5:])
     assert answer['ok'] == 1 and answer['maxWireVersion'] == 13
+
+
+def test_idle_cursors_time_out_after_ten_minutes(lab, wire):
+    wire.send(2002, bytes(4) + b'app.many\0' + b''.join(bson.encode({'i': i}) for i in range(10)))
+    _flags, idle, _docs = wire.query('app.many', {}, limit=2)
+    _flags, busy, _docs = wire.query('app.many', {}, limit=2)
+    lab.engine.cursors[idle].used -= 601
+    _flags, newest, _docs = wire.query('app.many', {}, limit=2)
+    assert idle not in lab.engine.cursors and busy in lab.engine.cursors and newest in lab.engine.cursors

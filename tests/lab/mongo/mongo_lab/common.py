@@ -1,5 +1,11 @@
 """What the engine and its modern-client commands share."""
 
+import random
+import time
+
+# 2.4 closes a cursor nobody asked for in 10 minutes
+CURSOR_TIMEOUT = 600
+
 
 class CommandError(Exception):
     def __init__(self, errmsg, code=None, **extra):
@@ -14,6 +20,7 @@ class Cursor:
         self.ns = ns
         self.docs = docs
         self.position = 0
+        self.used = time.monotonic()
 
 
 def split_ns(ns):
@@ -34,3 +41,13 @@ def get_path(doc, path):
 def message_of(error):
     """An exception's own message (pymongo's str() appends the full error document)."""
     return str(error.args[0]) if error.args else str(error)
+
+
+def register_cursor(cursors, cursor):
+    """Keep the cursor under a new random int64 id (dropping the ones idle too long); the id."""
+    now = time.monotonic()
+    for cursor_id in [key for key, other in cursors.items() if now - other.used > CURSOR_TIMEOUT]:
+        del cursors[cursor_id]
+    cursor_id = random.randint(1, 2**63 - 1)
+    cursors[cursor_id] = cursor
+    return cursor_id

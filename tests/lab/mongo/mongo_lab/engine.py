@@ -4,7 +4,6 @@ import collections
 import datetime
 import itertools
 import os
-import random
 import struct
 import time
 import traceback
@@ -17,7 +16,7 @@ from bson.objectid import ObjectId
 from mongomock.filtering import filter_applies
 from pymongo.errors import DuplicateKeyError
 
-from .common import CommandError, Cursor, get_path, message_of, split_ns
+from .common import CommandError, Cursor, get_path, message_of, register_cursor, split_ns
 from .modern import ModernCommands
 from .store import ID_INDEX_NAME, index_name
 
@@ -397,6 +396,7 @@ class Engine(ModernCommands):
         wanted = abs(num_to_return) or (FIRST_BATCH_DOCS if first else None)
         byte_limit = FIRST_BATCH_BYTES if first and not num_to_return else MORE_BATCH_BYTES
         start = cursor.position
+        cursor.used = time.monotonic()
         batch, size = [], 0
         while cursor.position < len(cursor.docs) and (wanted is None or len(batch) < wanted):
             doc = cursor.docs[cursor.position]
@@ -411,8 +411,7 @@ class Engine(ModernCommands):
             self.cursors.pop(cursor_id, None)
             cursor_id = 0
         elif not cursor_id:
-            cursor_id = random.randint(1, 2**63 - 1)
-            self.cursors[cursor_id] = cursor
+            cursor_id = register_cursor(self.cursors, cursor)
         self.batches.append((cursor.ns, len(batch)))
         request.replies(mockupdb.OpReply(batch, cursor_id=cursor_id, starting_from=start))
 

@@ -6,13 +6,13 @@ run on the same data and the same engine as the legacy opcodes.
 """
 
 import datetime
-import random
+import time
 
 import mongomock
 from bson.int64 import Int64
 from pymongo.errors import DuplicateKeyError
 
-from .common import CommandError, Cursor, message_of
+from .common import CommandError, Cursor, message_of, register_cursor
 
 MODERN_WIRE_VERSION = 13
 FIRST_BATCH = 101
@@ -73,13 +73,13 @@ class ModernCommands:
         first = self.take(cursor, batch_size or FIRST_BATCH)
         cursor_id = 0
         if cursor.position < len(docs) and not single_batch:
-            cursor_id = random.randint(1, 2**63 - 1)
-            self.cursors[cursor_id] = cursor
+            cursor_id = register_cursor(self.cursors, cursor)
         return {'cursor': {'id': Int64(cursor_id), 'ns': ns, 'firstBatch': first}}
 
     def take(self, cursor, count):
         batch = cursor.docs[cursor.position : cursor.position + count] if count else cursor.docs[cursor.position :]
         cursor.position += len(batch)
+        cursor.used = time.monotonic()
         self.batches.append((cursor.ns, len(batch)))
         return batch
 
