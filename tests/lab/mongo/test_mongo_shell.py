@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from .conftest import UPSTREAM_DIR, LabMongo
+from .conftest import UPSTREAM_DIR, LabMongo, missing
 
 
 @pytest.fixture(name='seeded', scope='module')
@@ -26,7 +26,7 @@ def test_upstreams_connectivity_check_passes(seeded, mongo_shell):
     """check_mongo of scripts/check-service-connectivity.sh, run as upstream wrote it."""
     script = os.path.join(UPSTREAM_DIR, 'scripts', 'check-service-connectivity.sh')
     if not os.path.isfile(script):
-        pytest.skip('no upstream scripts/check-service-connectivity.sh')
+        missing('upstream Koding\'s scripts/check-service-connectivity.sh not found under %s; set KODING_UPSTREAM_DIR' % UPSTREAM_DIR)
     result = subprocess.run(
         ['bash', '-c', 'source <(sed -n "/^function check_mongo/,/^}/p" "$1") && check_mongo', 'check', script],
         env=dict(os.environ, PATH=mongo_shell + os.pathsep + os.environ.get('PATH', ''), KONFIG_MONGO='127.0.0.1:%d/koding' % seeded.port),

@@ -92,7 +92,7 @@ class Store:
         return True
 
     def _apply_index(self, db, coll, spec, undo_collection=False):
-        keys = [(field, direction) for field, direction in spec['key'].items()]
+        keys = list(spec['key'].items())
         # mongomock checks uniqueness; the other kinds (2d, text, hashed, TTL) are only recorded.
         if spec.get('unique') and all(direction in (1, -1, 1.0, -1.0) for _field, direction in keys):
             try:
