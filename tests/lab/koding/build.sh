@@ -2,6 +2,7 @@
 # Builds the Koding lab without any image registry:
 #   - koding-lab/debian:bookworm from debootstrap (the Debian mirror comes from the apt configuration),
 #   - koding-lab/{postgres:15,redis:7,rabbitmq:3,base:2016.08} on top of it with Debian's packages,
+#   - koding-lab/mongo:2.4, the lab Mongo (tests/lab/mongo) on Debian's Python with its PyPI packages,
 #   - OUT/koding.git, a bare repository holding the Koding stand-in at a reproducible commit,
 #   - OUT/lab-vars.yml, the koding role variables that point the role at all of the above.
 # Usage: bash tests/lab/koding/build.sh [OUT]   (OUT defaults to <repo>/.lab/koding)
@@ -111,6 +112,8 @@ build_image() {
     if (($#)); then
         cp -R "$@" "$context/"
     fi
+    # Python's byte-code caches are not inputs.
+    find "$context" -name __pycache__ -prune -exec rm -rf {} +
     hash="$(input_hash "$context" "$parent_hash")"
     if image_is_current "$name" "$hash"; then
         log "$name is up to date"
@@ -206,6 +209,7 @@ main() {
     build_image "$images/redis:7" redis "$debian_hash"
     build_image "$images/rabbitmq:3" rabbitmq "$debian_hash"
     build_image "$images/base:2016.08" base "$debian_hash"
+    build_image "$images/mongo:2.4" mongo "$debian_hash" "$repo_root/tests/lab/mongo/server.py" "$repo_root/tests/lab/mongo/mongo_lab"
     commit="$(commit_standin)"
     log "stand-in commit $commit"
     write_vars "$commit"
