@@ -18,6 +18,7 @@ import base64
 import json
 import math
 import re
+import threading
 import time
 import traceback
 from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
@@ -292,19 +293,49 @@ class ResponseTooLarge(ResponseError):
 
 
 def send(session, method, url, timeout, verify=True, max_body=None, **kwargs):
-    """One request, its body read whole within timeout seconds in all: a server trickling its answer is cut off.
+    """One request, its answer (status line, headers and body) read whole within timeout seconds in all.
 
+    A server that trickles its answer a byte at a time is cut off at the deadline: requests' own timeout bounds
+    each read only. The request runs in a daemon thread that is left behind when the deadline passes (it stops at
+    its next read, or when the module exits).
     verify is passed on every request: set only on the session, it loses to REQUESTS_CA_BUNDLE and
     CURL_CA_BUNDLE, which requests merges into every request (so validate_certs=false had no effect).
     Redirects are never followed. Raises what requests raises, or ResponseTooSlow / ResponseTooLarge.
     """
     deadline = time.monotonic() + timeout
+    outcome = {}
+
+    def exchange():
+        try:
+            outcome['response'] = _exchange(session, method, url, timeout, verify, deadline, max_body or MAX_BODY, kwargs)
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            outcome['error'] = error
+
+    worker = threading.Thread(target=exchange, name='koding.gitlab request', daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE)
+    if 'error' in outcome:
+        raise outcome['error']
+    if 'response' not in outcome:
+        raise ResponseTooSlow(_too_slow(timeout))
+    return outcome['response']
+
+
+# Seconds past the deadline the caller waits for the request's own timeout to report first.
+DEADLINE_GRACE = 0.25
+
+
+def _too_slow(timeout):
+    return 'the answer did not arrive whole within the timeout of %s seconds' % timeout
+
+
+def _exchange(session, method, url, timeout, verify, deadline, max_body, kwargs):
     response = session.request(method, url, timeout=timeout, verify=verify, allow_redirects=False, stream=True, **kwargs)
     raw = getattr(response, 'raw', None)
     if raw is None or getattr(response, '_content', False) is not False:
         return response  # already read (a test double)
     try:
-        content = _read_body(raw, deadline, timeout, max_body or MAX_BODY)
+        content = _read_body(raw, deadline, timeout, max_body)
     except BaseException:
         response.close()  # read in part: the connection is dropped, not used again
         raise
@@ -321,7 +352,7 @@ def _read_body(raw, deadline, timeout, max_body):
     size = 0
     while True:
         if time.monotonic() > deadline:
-            raise ResponseTooSlow('the answer did not arrive whole within the timeout of %s seconds' % timeout)
+            raise ResponseTooSlow(_too_slow(timeout))
         try:
             # read1 returns what has arrived; read(amt) would wait for amt bytes from a trickling server.
             chunk = read1(CHUNK, decode_content=True) if read1 is not None else raw.read(1024, decode_content=True)

@@ -16,13 +16,14 @@ class Answer:
     """What a path answers: status, headers and body; optionally after delay seconds, the body a byte at a time
     (trickle seconds apart), or the request echoed."""
 
-    def __init__(self, status=200, body=b'', headers=None, trickle=None, echo=False, delay=None):
+    def __init__(self, status=200, body=b'', headers=None, trickle=None, echo=False, delay=None, trickle_headers=False):
         self.status = status
         self.body = body if isinstance(body, bytes) else body.encode('utf-8')
         self.headers = dict(headers or {})
         self.trickle = trickle
         self.echo = echo
         self.delay = delay
+        self.trickle_headers = trickle_headers
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,19 +43,28 @@ class _Handler(BaseHTTPRequestHandler):
             body = posted + ('\n%s %s\n%s' % (self.command, self.path, self.headers)).encode('utf-8', 'replace')
         if answer.delay:
             time.sleep(answer.delay)
+        if answer.trickle_headers:
+            # The status line and headers themselves a byte at a time (the body never comes).
+            head = 'HTTP/1.1 %d Trickled\r\n' % answer.status + ''.join('X-Filler-%d: %s\r\n' % (number, 'x' * 40) for number in range(60))
+            self.close_connection = True
+            self._write(head.encode('ascii'), answer.trickle or 0.05)
+            return
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
+        self._write(body, answer.trickle)
+
+    def _write(self, data, trickle):
         try:
-            if answer.trickle:
-                for index in range(len(body)):
-                    self.wfile.write(body[index : index + 1])
+            if trickle:
+                for index in range(len(data)):
+                    self.wfile.write(data[index : index + 1])
                     self.wfile.flush()
-                    time.sleep(answer.trickle)
+                    time.sleep(trickle)
             else:
-                self.wfile.write(body)
+                self.wfile.write(data)
         except OSError:
             pass
 

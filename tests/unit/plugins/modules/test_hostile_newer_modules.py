@@ -128,6 +128,15 @@ def test_timeout_bounds_the_whole_request_not_each_read():
     assert took < 4
 
 
+def test_timeout_bounds_a_status_line_and_headers_that_trickle_in():
+    with local_server({'/-/team/gitlab': Answer(200, trickle=0.05, trickle_headers=True)}) as server:
+        started = time.monotonic()
+        result = run_team(dict(url=server.url, timeout=1), expect_fail=True)
+        took = time.monotonic() - started
+    assert 'within the timeout of 1.0 seconds' in result['msg']
+    assert took < 3
+
+
 def test_an_answer_too_large_is_refused(monkeypatch):
     monkeypatch.setattr(_http, 'MAX_BODY', 1024)
     with local_server({'/-/team/gitlab': Answer(200, json.dumps({'pad': 'x' * 4096}))}) as server:
