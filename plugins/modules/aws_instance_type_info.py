@@ -138,6 +138,7 @@ region:
   sample: eu-west-1
 """
 
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -171,6 +172,8 @@ MAX_TIMEOUT = 3600
 # Longest error text quoted (botocore quotes a whole unparsable answer, more than once).
 MAX_MESSAGE = 500
 SECRET_OPTIONS = ("access_key", "secret_key", "session_token")
+# Where boto3's chain finds the same secrets when the options are not given.
+SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
 def check_options(module):
@@ -278,7 +281,8 @@ def main():
 
     # Every form a secret may take in a message (a token with a newline shows escaped, as repr writes it).
     secrets = []
-    for value in [module.params[name] for name in SECRET_OPTIONS] + url_secrets(module.params["endpoint_url"]):
+    values = [module.params[name] for name in SECRET_OPTIONS] + [os.environ.get(name) for name in SECRET_ENVIRONMENT]
+    for value in values + url_secrets(module.params["endpoint_url"]):
         secrets.extend(secret_variants(value))
     module.no_log_values.update(secrets)
     names = instance_type_names(module)

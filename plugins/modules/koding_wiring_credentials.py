@@ -19,8 +19,8 @@ description:
     later is closed again. The new content is written into a temporary file of mode C(0600) in that directory, which
     then replaces the file. The file is left with mode C(0600).
   - Temporary files of that kind left in the directory by a write that was killed mid-way (named C(.<file name>.)
-    and eight random characters) are removed on the next write; a read reports the file as not private while any is
-    there.
+    and eight random characters, regular files untouched for a minute) are removed on the next write; a read reports
+    the file as not private while any is there.
   - The directory must be the file's own (such as C(/etc/koding)), since the module makes it C(0700).
 author:
   - koding.gitlab maintainers (@koding-gitlab)
@@ -111,6 +111,7 @@ import pwd
 import re
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -128,6 +129,8 @@ MAX_DEPTH = 32
 MAX_ID = 2**32 - 2
 # What tempfile.mkstemp adds to the prefix: eight of these characters.
 TEMPORARY_SUFFIX = '[a-z0-9_]{8}'
+# A temporary file untouched this long belongs to no write still under way (one takes milliseconds): it is stale.
+STALE_AFTER = 60
 
 
 def argument_spec():
@@ -230,15 +233,24 @@ class CredentialsFile:
         self.stale = self.stale_temporaries()
 
     def stale_temporaries(self):
-        """Temporary files of this module's own naming left by a killed write: regular files only, never symlinks."""
+        """Temporary files of this module's own naming left by a killed write: regular files only, never symlinks,
+        and only those untouched for STALE_AFTER seconds (a younger one may be another run's write under way)."""
         if self.dir_info is None:
             return []
         pattern = re.compile(r'\.%s\.%s\Z' % (re.escape(os.path.basename(self.path)), TEMPORARY_SUFFIX))
+        stale = []
         try:
             entries = list(os.scandir(self.directory))
         except OSError:
             return []
-        return sorted(entry.path for entry in entries if pattern.match(entry.name) and entry.is_file(follow_symlinks=False))
+        for entry in entries:
+            try:
+                if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                        stale.append(entry.path)
+            except OSError:
+                continue
+        return sorted(stale)
 
     def remove_stale(self):
         for path in self.stale:

@@ -256,6 +256,12 @@ def test_stale_temporary_files_of_a_killed_write_are_removed(tmp_path):
         other.write_text('kept')
     subdirectory = directory / '.credentials.json.subdir00'
     subdirectory.mkdir()
+    an_hour_ago = time.time() - 3600
+    for old in [stale, link, subdirectory] + others:
+        os.utime(old, (an_hour_ago, an_hour_ago), follow_symlinks=False)
+    # Another run's write under way: too young to be stale.
+    young = directory / '.credentials.json.writing1'
+    young.write_text('{"application_secret": "being written')
 
     read = run_credentials(dict(path=str(path)))
     assert read['private'] is False
@@ -263,8 +269,9 @@ def test_stale_temporary_files_of_a_killed_write_are_removed(tmp_path):
     assert result['changed'] is True
     assert not stale.exists()
     assert link.is_symlink() and outside.read_text() == 'not ours'
-    assert all(other.exists() for other in others) and subdirectory.is_dir()
+    assert all(other.exists() for other in others) and subdirectory.is_dir() and young.exists()
     assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    young.unlink()
     assert run_credentials(dict(path=str(path)))['private'] is True
     assert run_credentials(dict(path=str(path), credentials=CREDENTIALS))['changed'] is False
 
@@ -314,6 +321,20 @@ def test_aws_bad_options_fail_cleanly(aws_environment, args, words):  # pylint: 
     for word in words:
         assert word in result['msg'], result['msg']
     assert URL_PASSWORD not in result['msg']
+
+
+@pytest.mark.usefixtures('aws_environment')
+def test_aws_a_session_token_with_a_newline_from_the_environment_is_not_printed(monkeypatch):
+    token = TOKEN + '\nsecond-line-of-it'
+    monkeypatch.setenv('AWS_ACCESS_KEY_ID', 'AKIAEXAMPLEKEY')
+    monkeypatch.setenv('AWS_SECRET_ACCESS_KEY', AWS_SECRET)
+    monkeypatch.setenv('AWS_SESSION_TOKEN', token)
+    with local_server({'*': Answer(200, '<x/>')}) as server:
+        args = dict(instance_types=['c7i.xlarge'], region='eu-west-1', endpoint_url=server.url, timeout=2)
+        result = run_main(aws_instance_type_info.main, args, NO_REQUESTS, None, expect_fail=True)
+    assert result['msg'].startswith('Reading the instance types failed')
+    assert_no_secret(result, token, AWS_SECRET)
+    assert repr(token)[1:-1] not in json.dumps(result)
 
 
 BOMB = (
