@@ -45,6 +45,7 @@ options:
   timeout:
     description:
       - Seconds to wait for GitLab to connect and to answer each request; a finite number above 0, at most 86400.
+      - An answer that has not arrived whole within that time fails the request, however steadily its bytes come.
     type: float
     default: 30
   max_retries:

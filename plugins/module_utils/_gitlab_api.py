@@ -17,10 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
-    SECRET_PLACEHOLDER,
     USER_AGENT,
-    redact_userinfo,
+    ResponseError,
+    ResponseTooSlow,
+    parse_json,
+    redact,
     requests,
+    secret_variants,
+    send,
     urllib3,
 )
 
@@ -89,13 +93,26 @@ def _flatten_message(value):
 
 def _json_body(response):
     try:
-        return response.json()
-    except ValueError:
+        return parse_json(response.content)
+    except (ValueError, UnicodeError, TypeError):
         return None
 
 
-def gitlab_error_text(response):
-    """GitLab's own error text from a response body, whatever its shape (JSON, or text such as 'Retry later')."""
+def gitlab_error_text(response, redact_text=None):
+    """GitLab's own error text from a response body, whatever its shape (JSON, or text such as 'Retry later').
+
+    redact_text, when given, is applied before the text is cut short, so that no part of a secret is left.
+    """
+    text = _gitlab_error_text(response)
+    if redact_text is not None:
+        text = redact_text(text)
+    text = ' '.join(text.split())
+    if len(text) > 200:
+        text = text[:200] + '...'
+    return text
+
+
+def _gitlab_error_text(response):
     body = _json_body(response)
     if isinstance(body, dict):
         parts = []
@@ -113,9 +130,6 @@ def gitlab_error_text(response):
         text = ''
     if text.lstrip().startswith('<'):
         return 'an HTML page'
-    text = ' '.join(text.split())
-    if len(text) > 200:
-        text = text[:200] + '...'
     return text
 
 
@@ -200,16 +214,6 @@ class _HeaderAuth(object):
         return request
 
 
-def secret_variants(secret):
-    """A secret and the forms it may take in a message: stripped, repr-escaped, each whitespace-separated piece."""
-    if not secret:
-        return []
-    variants = set([secret, secret.strip(), repr(secret)[1:-1]])
-    variants.update(piece for piece in secret.split() if len(piece) >= 6)
-    # Very short values would mangle every message; Ansible masks no_log values in the output anyway.
-    return sorted((v for v in variants if len(v) >= 6), key=len, reverse=True)
-
-
 class GitlabClient(object):
     """One HTTP session (kept alive) per module run, with bounded retries and pagination."""
 
@@ -253,19 +257,15 @@ class GitlabClient(object):
         elif oauth_token:
             self.session.headers['Authorization'] = 'Bearer %s' % oauth_token
             self.session.auth = _HeaderAuth('Authorization', 'Bearer %s' % oauth_token)
-        if not validate_certs:
-            self.session.verify = False
-        elif ca_path:
-            self.session.verify = ca_path
+        # Passed on every request as well (see _http.send): REQUESTS_CA_BUNDLE would win over the session's.
+        self.verify = False if not validate_certs else (ca_path or True)
+        self.session.verify = self.verify
 
     # -- messages ------------------------------------------------------------------------
 
     def redact(self, text):
         """Text with every form of the tokens, and URL user-info, replaced by the placeholder."""
-        text = '%s' % (text,)
-        for secret in self._secrets:
-            text = text.replace(secret, SECRET_PLACEHOLDER)
-        return redact_userinfo(text)
+        return redact(text, self._secrets)
 
     def _error(self, msg, method, path, status=None, gitlab_message=None, kind='client'):
         return GitlabApiError(
@@ -279,7 +279,7 @@ class GitlabClient(object):
 
     def _http_error(self, method, path, response):
         status = response.status_code
-        text = gitlab_error_text(response)
+        text = gitlab_error_text(response, self.redact)
         said = (' GitLab said: %s%s' % (text, '' if text.endswith(('.', '!', '?')) else '.')) if text else ''
         where = '%s %s' % (method, path)
         if 300 <= status < 400:
@@ -397,6 +397,20 @@ class GitlabClient(object):
                 path,
                 kind='invalid_request',
             )
+        if isinstance(exc, ResponseError):
+            return self._error(
+                'GitLab\'s answer to %s could not be read: %s. %s'
+                % (
+                    where,
+                    exc,
+                    'Raise timeout if GitLab is slow, or check the proxy in front of it.'
+                    if isinstance(exc, ResponseTooSlow)
+                    else 'Check that api_url is the base URL of GitLab.',
+                ),
+                method,
+                path,
+                kind='transport',
+            )
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError, _CutBody)):
             return self._error(
                 'GitLab\'s answer to %s was cut off or could not be decoded (%s), also after retries. A proxy or '
@@ -454,7 +468,7 @@ class GitlabClient(object):
             try:
                 # No redirects: requests would carry PRIVATE-TOKEN to whatever host a redirect names, and turn a
                 # redirected POST into a GET.
-                response = self.session.request(method, url, params=params, json=data, timeout=self.timeout, allow_redirects=False)
+                response = send(self.session, method, url, self.timeout, verify=self.verify, params=params, json=data)
                 if response.status_code < 300:
                     response.gitlab_body = self._decode(method, path, response)
             except (OSError, ValueError, UnicodeError, _CutBody) as error:  # RequestException is an OSError
@@ -483,8 +497,8 @@ class GitlabClient(object):
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
-        except ValueError:
+            return parse_json(response.content)
+        except (ValueError, UnicodeError):
             content_type = response.headers.get('Content-Type') or ''
             if 'json' in content_type and method != 'POST':
                 # JSON promised but cut short: worth another try like any transient fault.

@@ -23,14 +23,13 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
     GitlabApiError,
     GitlabClient,
-    secret_variants,
 )
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     SECRET_PLACEHOLDER,
-    redact_url,
     redact_userinfo,
+    secret_variants,
     validate_http_url,
     validate_number,
     validate_token,
@@ -181,11 +180,6 @@ class GitlabModule(AnsibleModule):
     def warn(self, warning):
         super(GitlabModule, self).warn(redact_userinfo(warning))
 
-    @staticmethod
-    def shown_url(value):
-        """A URL as it may appear in a message or result (user-info redacted)."""
-        return redact_url(value)
-
     # -- shared steps ----------------------------------------------------------------------
 
     def find_one(self, items, key, value, what, hint):
@@ -194,7 +188,7 @@ class GitlabModule(AnsibleModule):
         if len(matches) > 1:
             self.fail_json(
                 msg='%d %s have the %s %r (ids %s); %s'
-                % (len(matches), what, key, redact_url(value), ', '.join('%s' % item.get('id') for item in matches), hint),
+                % (len(matches), what, key, redact_userinfo(value), ', '.join('%s' % item.get('id') for item in matches), hint),
                 changed=False,
             )
         return matches[0] if matches else None

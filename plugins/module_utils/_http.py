@@ -7,16 +7,21 @@
 
 """What the collection's HTTP clients (GitLab, Koding) share.
 
-The one guarded import of requests, the user agent (with the collection's version), and the checks of URL,
-token and number options. Every check returns an error message naming the option, or None; none raises.
+The one guarded import of requests, the user agent (with the collection's version), the checks of URL,
+token and number options, the redaction of secrets from text, and the transport (send) every request goes through.
+Every check returns an error message naming the option, or None; none raises.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
+import threading
+import time
 import traceback
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER  # noqa: F401 (re-exported)
 
@@ -71,14 +76,57 @@ def redact_userinfo(text):
     return _USERINFO.sub(lambda match: match.group(1) + SECRET_PLACEHOLDER + '@', text)
 
 
-def redact_url(value):
-    """The URL with any user-info (user:password@) replaced by the placeholder; other values unchanged."""
-    return redact_userinfo(value)
+# Shorter values would mangle every message; Ansible masks no_log values in its output anyway.
+MIN_SECRET_VARIANT = 6
+
+
+def secret_variants(secret):
+    """A secret and every form it may take in a message: as given, stripped, each whitespace-separated piece,
+    and as the module's own encodings write it (form and URL encoding, JSON and repr escaping)."""
+    if not isinstance(secret, str) or not secret:
+        return []
+    forms = set([secret, secret.strip()])
+    forms.update(piece for piece in secret.split())
+    variants = set()
+    for form in forms:
+        variants.update((form, quote_plus(form), quote(form, safe=''), quote(form), json.dumps(form)[1:-1], repr(form)[1:-1]))
+        variants.add(json.dumps(form, ensure_ascii=False)[1:-1])
+    return sorted((v for v in variants if len(v) >= MIN_SECRET_VARIANT), key=len, reverse=True)
+
+
+def url_secrets(url):
+    """The secrets a URL may hold: its user-info (user:password@), the password, both decoded, and the Basic
+    authorization requests makes of them; [] without user-info."""
+    match = _USERINFO.match(url.strip()) if isinstance(url, str) else None
+    if not match:
+        return []
+    userinfo = match.group(0)[len(match.group(1)) : -1]
+    user, dummy, password = userinfo.partition(':')
+    secrets = [userinfo, password, unquote(userinfo), unquote(password)]
+    try:
+        secrets.append(base64.b64encode(('%s:%s' % (unquote(user), unquote(password))).encode('latin-1')).decode('ascii'))
+    except UnicodeError:
+        pass
+    return [secret for secret in dict.fromkeys(secrets) if secret]
+
+
+def redact(text, secrets=()):
+    """Text with every given secret form (see secret_variants) and every URL's user-info replaced by the placeholder."""
+    text = '%s' % (text,)
+    for secret in secrets:
+        text = text.replace(secret, SECRET_PLACEHOLDER)
+    return redact_userinfo(text)
+
+
+def cut(text, limit=300):
+    """Text cut to limit characters (with '...'), for quoting a server's answer in a message."""
+    text = '%s' % (text,)
+    return text if len(text) <= limit else text[:limit] + '...'
 
 
 def _shown(value):
     """A URL as it may appear in a message: user-info redacted, cut when very long."""
-    shown = redact_url(value)
+    shown = redact_userinfo(value)
     if len(shown) > 200:
         shown = shown[:200] + '...'
     return repr(shown)
@@ -103,7 +151,7 @@ def validate_http_url(value, option, allow_userinfo=True):
         parts = urlsplit(value)
         host = parts.hostname
     except ValueError as exc:
-        return 'Option %s is not a valid URL (%s): %s' % (option, redact_url('%s' % exc), _shown(value))
+        return 'Option %s is not a valid URL (%s): %s' % (option, redact_userinfo('%s' % exc), _shown(value))
     try:
         port = parts.port
     except ValueError:
@@ -190,3 +238,135 @@ def validate_number(value, option, minimum=None, maximum=None, exclusive_minimum
     if maximum is not None and value > maximum:
         return 'Option %s must not be more than %s, got %s' % (option, maximum, value)
     return None
+
+
+def ascii_url(url, option='url'):
+    """The URL with its host name IDNA-encoded (as DNS and the Host header carry it); ValueError naming option if it cannot be."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition('@')
+    if hostport.isascii():
+        return url
+    host, colon, port = hostport.partition(':')
+    try:
+        host = host.encode('idna').decode('ascii')
+    except UnicodeError:
+        raise ValueError('Option %s has a host name that cannot be encoded for DNS (IDNA): %s' % (option, _shown(url))) from None
+    return urlunsplit((parts.scheme, userinfo + at + host + colon + port, parts.path, parts.query, parts.fragment))
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def parse_json(text):
+    """json.loads, with nesting too deep for the parser refused as invalid (ValueError) rather than a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError('the JSON is nested too deeply') from None
+
+
+def json_body(response):
+    """A response's body as JSON, or None when it is not JSON (or nested too deeply)."""
+    try:
+        return parse_json(response.content)
+    except (ValueError, UnicodeError, TypeError):
+        return None
+
+
+# -- transport ------------------------------------------------------------------------------
+
+# The most of a body read into memory; a larger answer is refused.
+MAX_BODY = 32 * 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class ResponseError(OSError):
+    """An answer that could not be read whole: too slow for the deadline, or too large."""
+
+
+class ResponseTooSlow(ResponseError):
+    pass
+
+
+class ResponseTooLarge(ResponseError):
+    pass
+
+
+def send(session, method, url, timeout, verify=True, max_body=None, **kwargs):
+    """One request, its answer (status line, headers and body) read whole within timeout seconds in all.
+
+    A server that trickles its answer a byte at a time is cut off at the deadline: requests' own timeout bounds
+    each read only. The request runs in a daemon thread that is left behind when the deadline passes (it stops at
+    its next read, or when the module exits).
+    verify is passed on every request: set only on the session, it loses to REQUESTS_CA_BUNDLE and
+    CURL_CA_BUNDLE, which requests merges into every request (so validate_certs=false had no effect).
+    Redirects are never followed. Raises what requests raises, or ResponseTooSlow / ResponseTooLarge.
+    """
+    deadline = time.monotonic() + timeout
+    outcome = {}
+
+    def exchange():
+        try:
+            outcome['response'] = _exchange(session, method, url, timeout, verify, deadline, max_body or MAX_BODY, kwargs)
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            outcome['error'] = error
+
+    worker = threading.Thread(target=exchange, name='koding.gitlab request', daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE)
+    if 'error' in outcome:
+        raise outcome['error']
+    if 'response' not in outcome:
+        raise ResponseTooSlow(_too_slow(timeout))
+    return outcome['response']
+
+
+# Seconds past the deadline the caller waits for the request's own timeout to report first.
+DEADLINE_GRACE = 0.25
+
+
+def _too_slow(timeout):
+    return 'the answer did not arrive whole within the timeout of %s seconds' % timeout
+
+
+def _exchange(session, method, url, timeout, verify, deadline, max_body, kwargs):
+    response = session.request(method, url, timeout=timeout, verify=verify, allow_redirects=False, stream=True, **kwargs)
+    raw = getattr(response, 'raw', None)
+    if raw is None or getattr(response, '_content', False) is not False:
+        return response  # already read (a test double)
+    try:
+        content = _read_body(raw, deadline, timeout, max_body)
+    except BaseException:
+        response.close()  # read in part: the connection is dropped, not used again
+        raise
+    # As requests leaves a response it has read itself: the connection goes back to the pool (kept alive).
+    response._content = content  # pylint: disable=protected-access
+    response._content_consumed = True  # pylint: disable=protected-access
+    response.close()
+    return response
+
+
+def _read_body(raw, deadline, timeout, max_body):
+    read1 = getattr(raw, 'read1', None)
+    chunks = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise ResponseTooSlow(_too_slow(timeout))
+        try:
+            # read1 returns what has arrived; read(amt) would wait for amt bytes from a trickling server.
+            chunk = read1(CHUNK, decode_content=True) if read1 is not None else raw.read(1024, decode_content=True)
+        except urllib3.exceptions.DecodeError as error:
+            raise requests.exceptions.ContentDecodingError(error) from error
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.exceptions.ConnectionError(error) from error
+        except urllib3.exceptions.SSLError as error:
+            raise requests.exceptions.SSLError(error) from error
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError) as error:
+            raise requests.exceptions.ChunkedEncodingError(error) from error
+        if not chunk:
+            return b''.join(chunks)
+        size += len(chunk)
+        if size > max_body:
+            raise ResponseTooLarge('the answer is larger than %d MiB' % (max_body // (1024 * 1024)))
+        chunks.append(chunk)

@@ -63,6 +63,13 @@ options:
     description:
       - AWS session token of temporary credentials.
     type: str
+  timeout:
+    description:
+      - Seconds to wait for the endpoint to accept a connection, and again for each answer; a finite number above 0,
+        at most 3600.
+      - A request that times out, or is throttled, is tried up to three times in all (botocore's standard retries).
+    type: float
+    default: 30
 requirements:
   - boto3
 seealso:
@@ -131,13 +138,27 @@ region:
   sample: eu-west-1
 """
 
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.koding.gitlab.plugins.module_utils._http import (
+    cut,
+    redact,
+    secret_variants,
+    url_secrets,
+    validate_http_url,
+    validate_number,
+    validate_text,
+    validate_token,
+)
+
 try:
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 except ImportError:
     HAS_BOTO3 = False
 else:
@@ -145,6 +166,32 @@ else:
 
 # EC2 names the types it does not know in its error message.
 UNKNOWN_TYPES_RE = re.compile(r"\[([^\]]*)\]")
+# Tries per request, the first included (botocore's standard retry mode).
+MAX_ATTEMPTS = 3
+MAX_TIMEOUT = 3600
+# Longest error text quoted (botocore quotes a whole unparsable answer, more than once).
+MAX_MESSAGE = 500
+SECRET_OPTIONS = ("access_key", "secret_key", "session_token")
+# Where boto3's chain finds the same secrets when the options are not given.
+SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def check_options(module):
+    """Every problem found without asking AWS, each naming its option; secrets are never quoted."""
+    params = module.params
+    problems = [validate_token(params[name], name, ascii_only=True) for name in SECRET_OPTIONS]
+    problems.append(validate_number(params["timeout"], "timeout", minimum=0, maximum=MAX_TIMEOUT, exclusive_minimum=True))
+    if params["endpoint_url"] is not None:
+        problems.append(validate_http_url(params["endpoint_url"], "endpoint_url"))
+    for name in ("region", "profile"):
+        problems.append(validate_text(params[name], name))
+    problems = [problem for problem in problems if problem]
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+
+
+def instance_type_names(module):
+    return list(dict.fromkeys(module.params["instance_types"]))
 
 
 def ec2_client(module):
@@ -158,7 +205,12 @@ def ec2_client(module):
     )
     if not session.region_name:
         module.fail_json(msg="No AWS region: set region, or AWS_REGION / AWS_DEFAULT_REGION.")
-    return session.client("ec2", endpoint_url=params["endpoint_url"])
+    config = Config(
+        connect_timeout=params["timeout"],
+        read_timeout=params["timeout"],
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    )
+    return session.client("ec2", endpoint_url=params["endpoint_url"], config=config)
 
 
 def describe_types(client, names):
@@ -170,13 +222,14 @@ def describe_types(client, names):
         try:
             paginator = client.get_paginator("describe_instance_types")
             for page in paginator.paginate(InstanceTypes=remaining):
-                for item in page["InstanceTypes"]:
-                    known[item["InstanceType"]] = item
+                for item in page.get("InstanceTypes") or []:
+                    if isinstance(item, dict) and item.get("InstanceType") in remaining:
+                        known[item["InstanceType"]] = item
             return known, unknown
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "InvalidInstanceType":
                 raise
-            match = UNKNOWN_TYPES_RE.search(error.response["Error"].get("Message", ""))
+            match = UNKNOWN_TYPES_RE.search(error.response["Error"].get("Message") or "")
             named = [n.strip() for n in match.group(1).split(",")] if match else []
             named = [n for n in named if n in remaining]
             if not named:
@@ -195,9 +248,16 @@ def offered_zones(client, names):
         Filters=[{"Name": "instance-type", "Values": names}],
     )
     for page in pages:
-        for offering in page["InstanceTypeOfferings"]:
-            zones.setdefault(offering["InstanceType"], set()).add(offering["Location"])
+        for offering in page.get("InstanceTypeOfferings") or []:
+            if isinstance(offering, dict) and offering.get("InstanceType") in names and offering.get("Location"):
+                zones.setdefault(offering["InstanceType"], set()).add(offering["Location"])
     return zones
+
+
+def failure(module, what, error, secrets):
+    """Fail with botocore's error, cut short, without any secret or URL user-info."""
+    text = cut(redact(error, secrets), MAX_MESSAGE)
+    module.fail_json(msg="%s failed (%s): %s" % (what, type(error).__name__, text))
 
 
 def main():
@@ -210,6 +270,7 @@ def main():
             access_key=dict(type="str", no_log=True),
             secret_key=dict(type="str", no_log=True),
             session_token=dict(type="str", no_log=True),
+            timeout=dict(type="float", default=30),
         ),
         mutually_exclusive=[("profile", "access_key")],
         required_together=[("access_key", "secret_key")],
@@ -218,15 +279,25 @@ def main():
     if not HAS_BOTO3:
         module.fail_json(msg=missing_required_lib("boto3"))
 
-    names = list(dict.fromkeys(module.params["instance_types"]))
+    # Every form a secret may take in a message (a token with a newline shows escaped, as repr writes it).
+    secrets = []
+    values = [module.params[name] for name in SECRET_OPTIONS] + [os.environ.get(name) for name in SECRET_ENVIRONMENT]
+    for value in values + url_secrets(module.params["endpoint_url"]):
+        secrets.extend(secret_variants(value))
+    module.no_log_values.update(secrets)
+    names = instance_type_names(module)
     if not names:
         module.fail_json(msg="instance_types must name at least one instance type.")
-    client = ec2_client(module)
+    check_options(module)
+    try:
+        client = ec2_client(module)
+    except (BotoCoreError, ValueError) as error:
+        failure(module, "Setting up the EC2 client (region, endpoint_url, profile)", error, secrets)
     try:
         known, unknown = describe_types(client, names)
         zones = offered_zones(client, list(known)) if known else {}
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json(msg="Reading the instance types failed: %s" % error)
+    except (BotoCoreError, ClientError, ResponseParserError, ValueError) as error:
+        failure(module, "Reading the instance types", error, secrets)
 
     result = []
     for name in names:
@@ -236,10 +307,10 @@ def main():
         result.append(
             dict(
                 instance_type=name,
-                vcpus=item.get("VCpuInfo", {}).get("DefaultVCpus", 0),
-                memory_mib=item.get("MemoryInfo", {}).get("SizeInMiB", 0),
+                vcpus=(item.get("VCpuInfo") or {}).get("DefaultVCpus", 0),
+                memory_mib=(item.get("MemoryInfo") or {}).get("SizeInMiB", 0),
                 current_generation=item.get("CurrentGeneration", False),
-                architectures=item.get("ProcessorInfo", {}).get("SupportedArchitectures", []),
+                architectures=(item.get("ProcessorInfo") or {}).get("SupportedArchitectures", []),
                 availability_zones=sorted(zones.get(name, ())),
             )
         )

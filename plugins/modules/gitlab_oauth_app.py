@@ -221,7 +221,7 @@ secret:
 
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
-from ansible_collections.koding.gitlab.plugins.module_utils._http import validate_text, validate_token
+from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo, validate_text, validate_token
 
 APPS_PATH = '/applications'
 RENEW_SINCE = '16.11'
@@ -270,7 +270,7 @@ def redirect_uri_problem(value):
         if validate_token(uri, 'redirect_uri'):
             return 'Option redirect_uri must not contain whitespace or control characters inside a URI'
         if ':' not in uri:
-            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (GitlabModule.shown_url(uri)[:200])
+            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (redact_userinfo(uri)[:200])
     return None
 
 
@@ -321,9 +321,7 @@ class OAuthApp(object):
     def differences(self, app):
         diffs = []
         if set(redirect_uri_list(app.get('callback_url') or '')) != set(self.uris):
-            diffs.append(
-                'redirect_uri (GitLab has %r, the task wants %r)' % (self.module.shown_url(app.get('callback_url')), self.module.shown_url(self.redirect_uri))
-            )
+            diffs.append('redirect_uri (GitLab has %r, the task wants %r)' % (redact_userinfo(app.get('callback_url')), redact_userinfo(self.redirect_uri)))
         if app.get('confidential') is not None and app.get('confidential') != self.params['confidential']:
             diffs.append('confidential (GitLab has %s, the task wants %s)' % (app.get('confidential'), self.params['confidential']))
         return diffs

@@ -78,7 +78,7 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each HTTP request; a positive number.
+      - Seconds each HTTP request may take in all, from connecting to the last byte of the answer; a positive number.
     type: float
     default: 30
 requirements:
@@ -127,7 +127,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import validate_http_url, validate_number
+from ansible_collections.koding.gitlab.plugins.module_utils._http import secret_variants, url_secrets, validate_http_url, validate_number
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -201,7 +201,7 @@ def run(module, client):
     missing = missing_for_create(params)
     if missing:
         module.fail_json(
-            msg='Koding at %s has no team %s; %s %s required to create it' % (client.url, slug, ', '.join(missing), 'is' if len(missing) == 1 else 'are')
+            msg='Koding at %s has no team %s; %s %s required to create it' % (client.shown, slug, ', '.join(missing), 'is' if len(missing) == 1 else 'are')
         )
     if module.check_mode:
         return with_diff(module, dict(changed=True, created=True, team=dict(slug=slug)), slug, existed=False)
@@ -222,11 +222,17 @@ def with_diff(module, result, slug, existed):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    # The password and a password in the URL, in every form the module's requests give them (form-encoded when a
+    # server echoes the posted form), are masked by Ansible too; the client's messages redact them themselves.
+    secrets = [params['password']] + url_secrets(params['url'])
+    for secret in secrets:
+        module.no_log_values.update(secret_variants(secret))
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     check_options(module)
-    client = KodingClient(module.params['url'], validate_certs=module.params['validate_certs'], timeout=module.params['timeout'])
     try:
+        client = KodingClient(params['url'], validate_certs=params['validate_certs'], timeout=params['timeout'], secrets=secrets)
         result = run(module, client)
     except KodingError as error:
         module.fail_json(msg=str(error))

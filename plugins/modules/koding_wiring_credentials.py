@@ -18,6 +18,9 @@ description:
     not even for a moment. Its directory is made mode C(0700) first, on every write, so a directory opened to others
     later is closed again. The new content is written into a temporary file of mode C(0600) in that directory, which
     then replaces the file. The file is left with mode C(0600).
+  - Temporary files of that kind left in the directory by a write that was killed mid-way (named C(.<file name>.)
+    and eight random characters, regular files untouched for a minute) are removed on the next write; a read reports
+    the file as not private while any is there.
   - The directory must be the file's own (such as C(/etc/koding)), since the module makes it C(0700).
 author:
   - koding.gitlab maintainers (@koding-gitlab)
@@ -31,8 +34,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the file's content before and after, with every value whose name contains C(secret) or
-        C(token) masked, and the modes of the file and its directory.
+      - The diff shows the file's content before and after, with every value whose name contains C(secret),
+        C(token) or C(password) (in any case, at any depth) masked, and the modes of the file and its directory.
   idempotent:
     support: full
 options:
@@ -100,12 +103,15 @@ private:
   sample: true
 """
 
+import errno
 import grp
 import json
 import os
 import pwd
+import re
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -115,6 +121,16 @@ from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 MASK = SECRET_PLACEHOLDER
+# Names whose values are secrets (compared in lower case, anywhere in the structure).
+SECRET_NAMES = ('secret', 'token', 'password')
+# Deeper JSON is refused: Python's JSON encoder would run out of stack on it.
+MAX_DEPTH = 32
+# The largest uid or gid; (uid_t)-1 means "unchanged" to chown.
+MAX_ID = 2**32 - 2
+# What tempfile.mkstemp adds to the prefix: eight of these characters.
+TEMPORARY_SUFFIX = '[a-z0-9_]{8}'
+# A temporary file untouched this long belongs to no write still under way (one takes milliseconds): it is stale.
+STALE_AFTER = 60
 
 
 def argument_spec():
@@ -131,18 +147,48 @@ def render(credentials):
     return json.dumps(credentials, indent=4, sort_keys=True, separators=(',', ': ')) + '\n'
 
 
-def masked(credentials):
-    """The credentials with every secret value replaced, for a diff."""
-    if credentials is None:
-        return None
-    return dict((key, MASK if 'secret' in key or 'token' in key else value) for key, value in credentials.items())
+def depth(value):
+    """How deeply lists and dicts nest in value (0 for a scalar), counted without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
-def lstat_or_none(path):
+def secret_name(key):
+    return any(name in ('%s' % key).lower() for name in SECRET_NAMES)
+
+
+def masked_credentials(value):
+    """The credentials for a diff: every value under a secret-like name (any case, any depth) replaced whole."""
+    if isinstance(value, dict):
+        return dict((key, MASK if secret_name(key) else masked_credentials(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [masked_credentials(item) for item in value]
+    return value
+
+
+def lstat_or_none(module, path, what):
+    """os.lstat(path), None when nothing is there; fails naming path when the path cannot be used at all."""
     try:
         return os.lstat(path)
     except FileNotFoundError:
         return None
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else to_native(error)
+        hint = ''
+        if isinstance(error, OSError) and error.errno == errno.ENOTDIR:
+            hint = ' (a part of it is a file, not a directory)'
+        elif isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+            hint = ' (the path, or one of its names, is longer than this host allows)'
+        module.fail_json(msg='path cannot be used: %s: %s%s. Give another path.' % (what, reason, hint), changed=False)
 
 
 def mode_text(info):
@@ -153,12 +199,15 @@ def wanted_id(module, value, database, what):
     """The numeric id an owner or group option names (name or number); None when unset."""
     if value is None:
         return None
-    if value.isdigit():
-        return int(value)
+    if re.fullmatch('[0-9]+', value):
+        number = int(value)
+        if number > MAX_ID:
+            module.fail_json(msg='%s %s is not a valid id (at most %d); give a name or a smaller number.' % (what, value[:30], MAX_ID))
+        return number
     try:
         return database(value)[2]
-    except KeyError:
-        module.fail_json(msg='%s %r does not exist on this host; create it first or name another.' % (what, value))
+    except (KeyError, ValueError, OverflowError):
+        module.fail_json(msg='%s %r does not exist on this host; create it first or name another.' % (what, value[:100]))
 
 
 class CredentialsFile:
@@ -172,12 +221,42 @@ class CredentialsFile:
         self.gid = wanted_id(module, module.params['group'], grp.getgrnam, 'group')
         if not os.path.isabs(self.path) or not os.path.basename(self.path):
             module.fail_json(msg='path must be the absolute path of a file, such as /etc/koding/gitlab-wiring.json; got %r.' % self.path)
-        self.dir_info = lstat_or_none(self.directory)
-        self.file_info = lstat_or_none(self.path)
+        self.dir_info = lstat_or_none(module, self.directory, 'its directory %s' % self.directory[:200])
         if self.dir_info is not None and not stat.S_ISDIR(self.dir_info.st_mode):
             module.fail_json(msg='%s (the directory of path) is not a directory.' % self.directory)
+        self.file_info = lstat_or_none(module, self.path, 'the file %s' % self.path[:200]) if self.dir_info is not None else None
         if self.file_info is not None and not stat.S_ISREG(self.file_info.st_mode):
             module.fail_json(msg='%s (path) is not a regular file; move it away.' % self.path)
+        wanted = module.params['credentials']
+        if wanted is not None and depth(wanted) > MAX_DEPTH:
+            module.fail_json(msg='credentials nest more than %d levels deep; give a flatter object.' % MAX_DEPTH)
+        self.stale = self.stale_temporaries()
+
+    def stale_temporaries(self):
+        """Temporary files of this module's own naming left by a killed write: regular files only, never symlinks,
+        and only those untouched for STALE_AFTER seconds (a younger one may be another run's write under way)."""
+        if self.dir_info is None:
+            return []
+        pattern = re.compile(r'\.%s\.%s\Z' % (re.escape(os.path.basename(self.path)), TEMPORARY_SUFFIX))
+        stale = []
+        try:
+            entries = list(os.scandir(self.directory))
+        except OSError:
+            return []
+        for entry in entries:
+            try:
+                if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                        stale.append(entry.path)
+            except OSError:
+                continue
+        return sorted(stale)
+
+    def remove_stale(self):
+        for path in self.stale:
+            info = lstat_or_none(self.module, path, 'a temporary file')
+            if info is not None and stat.S_ISREG(info.st_mode):
+                os.unlink(path)
 
     def stored(self):
         """What the file holds ({} without a file); fails on anything but a JSON object."""
@@ -188,6 +267,10 @@ class CredentialsFile:
                 credentials = json.load(handle)
         except (OSError, ValueError) as error:
             credentials = error
+        except RecursionError:
+            credentials = ValueError('its JSON is nested too deeply')
+        if isinstance(credentials, (dict, list)) and depth(credentials) > MAX_DEPTH:
+            credentials = ValueError('its JSON nests more than %d levels deep' % MAX_DEPTH)
         if not isinstance(credentials, dict):
             self.module.fail_json(
                 msg='%s does not hold a JSON object (%s). Move it away and run again: the gitlab_wiring role then '
@@ -204,6 +287,7 @@ class CredentialsFile:
         return (
             self.dir_info is not None
             and self.file_info is not None
+            and not self.stale
             and stat.S_IMODE(self.dir_info.st_mode) == DIR_MODE
             and stat.S_IMODE(self.file_info.st_mode) == FILE_MODE
             and self.owned(self.dir_info)
@@ -262,14 +346,15 @@ def write(module, credentials_file):
                 path=credentials_file.path,
                 mode=mode_text(credentials_file.file_info),
                 directory_mode=mode_text(credentials_file.dir_info),
-                credentials=masked(before) if credentials_file.file_info is not None else None,
+                credentials=masked_credentials(before) if credentials_file.file_info is not None else None,
             ),
-            after=dict(path=credentials_file.path, mode='%04o' % FILE_MODE, directory_mode='%04o' % DIR_MODE, credentials=masked(wanted)),
+            after=dict(path=credentials_file.path, mode='%04o' % FILE_MODE, directory_mode='%04o' % DIR_MODE, credentials=masked_credentials(wanted)),
         )
     if not changed or module.check_mode:
         return result
     try:
         credentials_file.close_directory()
+        credentials_file.remove_stale()
         if content_differs:
             credentials_file.replace(render(wanted))
         else:
@@ -287,7 +372,7 @@ def read_text(path):
     try:
         with open(path, encoding='utf-8') as handle:
             return handle.read()
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 

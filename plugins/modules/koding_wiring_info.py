@@ -66,7 +66,8 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds each HTTP request may take in all, from connecting to the last byte of the answer; an answer that
+        has not arrived whole by then counts as a failed check.
     type: float
     default: 10
 requirements:
@@ -124,7 +125,9 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     USER_AGENT,
+    ascii_url,
     requests,
+    send,
     validate_http_url,
     validate_number,
     validate_token,
@@ -163,11 +166,13 @@ class KodingProbe:
 
     def __init__(self, url, connect_address, validate_certs, timeout):
         self.parts = urlsplit(url.rstrip('/'))
-        self.host_header = self.parts.netloc
+        # The host name IDNA-encoded: a Host header carries only ASCII.
+        ascii_netloc = urlsplit(ascii_url(url.rstrip('/'))).netloc
+        self.host_header = ascii_netloc.rpartition('@')[2]
         address = connect_address
         if not address and resolve(self.parts.hostname) == {'127.0.0.1', '::1'}:
             address = '127.0.0.1'
-        netloc = self.parts.netloc
+        netloc = ascii_netloc
         if address:
             shown = '[%s]' % address if ':' in address else address
             netloc = '%s:%s' % (shown, self.parts.port) if self.parts.port else shown
@@ -176,14 +181,15 @@ class KodingProbe:
         self.session.headers['User-Agent'] = USER_AGENT
         self.session.headers['Host'] = self.host_header
         self.session.verify = validate_certs
+        self.verify = validate_certs
         self.timeout = timeout
 
     def request(self, method, path, **kwargs):
         """(status, body text) or (None, error text); never raises for transport errors."""
         try:
-            response = self.session.request(method, self.base + path, timeout=self.timeout, allow_redirects=False, **kwargs)
+            response = send(self.session, method, self.base + path, self.timeout, verify=self.verify, **kwargs)
             return response.status_code, response.text
-        except requests.exceptions.RequestException as exc:
+        except (OSError, ValueError, UnicodeError) as exc:  # RequestException is an OSError
             return None, '%s %s could not be sent: %s' % (method, path, type(exc).__name__)
 
 

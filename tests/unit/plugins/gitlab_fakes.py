@@ -52,11 +52,13 @@ class FakeSession(object):
         json=None,
         timeout=None,  # pylint: disable=redefined-outer-name
         allow_redirects=True,
+        verify=None,
+        stream=False,  # pylint: disable=unused-argument
     ):
         assert not allow_redirects, 'redirects must not be followed (the token would go with them)'
         assert url.startswith(BASE), url
         path = url[len(BASE) :]
-        self.calls.append(dict(method=method, path=path, params=dict(params or {}), data=json, timeout=timeout))
+        self.calls.append(dict(method=method, path=path, params=dict(params or {}), data=json, timeout=timeout, verify=verify))
         answer = self.handler(method, path, dict(params or {}), json, self.headers)
         if isinstance(answer, BaseException):
             raise answer

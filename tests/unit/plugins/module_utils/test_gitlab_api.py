@@ -514,3 +514,32 @@ def test_a_redirect_is_not_followed_and_explained(method):
     message = str(caught.value)
     assert 'redirected %s /hooks' % method in message and 'api_url' in message and 'pa55word' not in message
     assert caught.value.kind == 'redirect' and len(session.calls) == 1
+
+
+# -- hostile servers ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    'kwargs, verify', [(dict(validate_certs=False), False), (dict(), True), (dict(ca_path='/etc/ssl/gitlab-ca.pem'), '/etc/ssl/gitlab-ca.pem')]
+)
+def test_verify_is_passed_on_every_request(kwargs, verify):
+    """Set on the session only, verify loses to REQUESTS_CA_BUNDLE, which requests merges into each request."""
+    client, session, dummy = client_with([make_response(200, {'version': '17.5.2'})], **kwargs)
+    client.version()
+    assert [call['verify'] for call in session.calls] == [verify]
+
+
+def test_json_nested_too_deeply_is_not_json():
+    answer = make_response(200, text='[' * 200000 + ']' * 200000, headers={'Content-Type': 'text/plain'})
+    client, dummy, dummy_sleeps = client_with([answer])
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/version')
+    assert caught.value.kind == 'invalid_response'
+
+
+def test_a_token_echoed_near_the_cut_is_not_left_in_part():
+    echoed = 'x' * 185 + ' ' + ADMIN_TOKEN
+    client, dummy, dummy_sleeps = client_with([make_response(400, {'message': echoed})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/version')
+    assert ADMIN_TOKEN[:10] not in str(caught.value) and ADMIN_TOKEN[:10] not in caught.value.gitlab_message

@@ -128,3 +128,71 @@ def test_user_agent_carries_the_collections_version():
         version = [line.split(':', 1)[1].strip() for line in handle if line.startswith('version:')][0]
     assert _http.COLLECTION_VERSION == version
     assert _http.USER_AGENT == 'koding.gitlab/%s' % version
+
+
+# -- hostile input: the shared transport and redaction -------------------------------------------------------------
+
+
+def test_secret_variants_cover_every_encoding_the_modules_produce():
+    variants = _http.secret_variants('p@ss word+"x"\n')
+    for form in ('p%40ss+word%2B%22x%22%0A', 'p%40ss%20word%2B%22x%22%0A', 'p@ss word+\\"x\\"\\n', 'p@ss word+"x"\\n', 'p@ss word+"x"'):
+        assert form in variants, form
+    assert _http.redact('said: password=p%40ss+word%2B%22x%22%0A&x=1', variants) == 'said: password=********&x=1'
+
+
+def test_url_secrets_include_the_basic_authorization_requests_sends():
+    assert _http.url_secrets('http://user:p%40ss@koding.test') == ['user:p%40ss', 'p%40ss', 'user:p@ss', 'p@ss', 'dXNlcjpwQHNz']
+    assert _http.url_secrets('http://koding.test/a@b') == []
+    assert _http.url_secrets(None) == []
+
+
+def test_parse_json_refuses_deep_nesting_as_invalid_json():
+    with pytest.raises(ValueError):
+        _http.parse_json('[' * 200000 + ']' * 200000)
+    assert _http.parse_json('{"a": [1]}') == {'a': [1]}
+
+
+@pytest.mark.parametrize(
+    'url, expected',
+    [
+        ('http://\u6f22\u5b57.localhost', 'http://xn--p8s937b.localhost'),
+        ('http://u:p\u00e9@b\u00fccher.example:8090/p?q', 'http://u:p\u00e9@xn--bcher-kva.example:8090/p?q'),
+        ('http://127.0.0.1:8090', 'http://127.0.0.1:8090'),
+    ],
+)
+def test_ascii_url(url, expected):
+    assert _http.ascii_url(url) == expected
+
+
+def test_ascii_url_names_the_option_when_the_host_cannot_be_encoded():
+    with pytest.raises(ValueError, match='Option koding_url'):
+        _http.ascii_url('http://' + '\u6f22' * 80 + '.test', 'koding_url')
+
+
+class RecordingSession:
+    def __init__(self):
+        self.kwargs = None
+
+    def request(self, method, url, **kwargs):
+        self.kwargs = kwargs
+        raise _http.requests.exceptions.ConnectionError('refused')
+
+
+@pytest.mark.parametrize('verify', [False, True, '/etc/ssl/ca.pem'])
+def test_send_passes_verify_on_every_request(verify):
+    """Only a verify= argument wins over REQUESTS_CA_BUNDLE, which requests merges into every request."""
+    session = RecordingSession()
+    with pytest.raises(_http.requests.exceptions.ConnectionError):
+        _http.send(session, 'GET', 'https://koding.test/', 5, verify=verify)
+    assert session.kwargs['verify'] == verify
+    assert session.kwargs['allow_redirects'] is False and session.kwargs['stream'] is True
+
+
+def test_validate_certs_false_wins_over_requests_ca_bundle_in_requests_itself(monkeypatch, tmp_path):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(tmp_path / 'missing.pem'))
+    session = _http.requests.Session()
+    session.verify = False
+    merged = session.merge_environment_settings('https://koding.test/', {}, None, None, None)
+    assert merged['verify'] is not False  # what the session alone would have done: the bundle wins
+    merged = session.merge_environment_settings('https://koding.test/', {}, None, False, None)
+    assert merged['verify'] is False

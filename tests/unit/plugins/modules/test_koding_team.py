@@ -43,7 +43,7 @@ class FakeKoding:
     def writes(self):
         return [call for call in self.calls if call['method'] != 'GET']
 
-    def request(self, method, url, timeout=None, allow_redirects=True, data=None):  # pylint: disable=unused-argument
+    def request(self, method, url, timeout=None, allow_redirects=True, data=None, verify=None, stream=False):  # pylint: disable=unused-argument
         path = urlsplit(url).path
         self.calls.append(dict(method=method, path=path, data=data))
         if method == 'GET':

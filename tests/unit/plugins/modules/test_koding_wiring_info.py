@@ -36,7 +36,7 @@ class FakeKoding:
         self.headers = {}
         self.verify = True
 
-    def request(self, method, url, timeout=None, allow_redirects=True, data=None, headers=None):  # pylint: disable=unused-argument
+    def request(self, method, url, timeout=None, allow_redirects=True, data=None, headers=None, verify=None, stream=False):  # pylint: disable=unused-argument
         parts = urlsplit(url)
         self.calls.append(dict(method=method, url=url, host=self.headers.get('Host'), headers=headers or {}))
         if self.down:
