@@ -117,6 +117,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
+from ansible_collections.koding.gitlab.plugins.module_utils._private_dir import private_dir_problem
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -221,6 +222,10 @@ class CredentialsFile:
         self.gid = wanted_id(module, module.params['group'], grp.getgrnam, 'group')
         if not os.path.isabs(self.path) or not os.path.basename(self.path):
             module.fail_json(msg='path must be the absolute path of a file, such as /etc/koding/gitlab-wiring.json; got %r.' % self.path)
+        # The directory is made 0700: never one of the system's or one shared with other software.
+        problem = private_dir_problem(self.directory)
+        if problem:
+            module.fail_json(msg='path %r: its directory %s; give the file a directory of its own, such as /etc/koding.' % (self.path[:200], problem))
         self.dir_info = lstat_or_none(module, self.directory, 'its directory %s' % self.directory[:200])
         if self.dir_info is not None and not stat.S_ISDIR(self.dir_info.st_mode):
             module.fail_json(msg='%s (the directory of path) is not a directory.' % self.directory)

@@ -376,3 +376,18 @@ def test_aws_endpoint_answering_badly(aws_environment, answer):  # pylint: disab
         assert result['instance_types'] == [] or result['instance_types'][0]['instance_type'] == 'c7i.xlarge'
     # botocore bounds each read (timeout) and the tries (three), not a whole answer.
     assert took < 20
+
+
+@pytest.mark.parametrize(
+    'path, problem',
+    [
+        ('/usr/bin/gitlab-wiring.json', 'is in /usr, which belongs to the system'),
+        ('/var/log/gitlab-wiring.json', 'is in /var/log, which belongs to the system'),
+        ('/etc/gitlab-wiring.json', 'is /etc, a directory shared with other software'),
+        ('/etc/koding/../gitlab-wiring.json', 'is not in normal form'),
+    ],
+)
+def test_a_system_directory_is_never_made_private(path, problem):
+    # Read only (no credentials): a write that got past the check would make that directory 0700.
+    result = run_credentials(dict(path=path), expect_fail=True)
+    assert problem in result['msg'], result['msg']
