@@ -16,7 +16,13 @@ from conftest import HERE, REPO_ROOT, ROLE_VARS
 sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'standin', 'server'))
 import koding_lab  # noqa: E402  pylint: disable=wrong-import-position
 
-EDITED = ('servers/lib/server/gitlab_callback.coffee', 'workers/social/lib/social/models/oauth.coffee', 'servers/lib/server/setsession.coffee')
+EDITED = (
+    'servers/lib/server/gitlab_callback.coffee',
+    'workers/social/lib/social/models/oauth.coffee',
+    'servers/lib/server/setsession.coffee',
+    'workers/social/lib/social/models/user/index.coffee',
+    'servers/lib/server/handlers/api/gitlab/user.coffee',
+)
 
 
 @pytest.fixture(name='overlays', scope='module')
