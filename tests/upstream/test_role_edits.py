@@ -6,17 +6,16 @@ the Koding stand-in must recognise the edited copies it finds mounted over its c
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import HERE, REPO_ROOT, ROLE_VARS
+from conftest import REPO_ROOT, ROLE_EDITED_FILES, ROLE_VARS, render
 
 sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'standin', 'server'))
 import koding_lab  # noqa: E402  pylint: disable=wrong-import-position
 
-EDITED = ('servers/lib/server/gitlab_callback.coffee', 'workers/social/lib/social/models/oauth.coffee', 'servers/lib/server/setsession.coffee')
+EDITED = ROLE_EDITED_FILES
 
 
 @pytest.fixture(name='overlays', scope='module')
@@ -36,18 +35,7 @@ def overlays_fixture(upstream_dir, tmp_path_factory):
         koding_sso_fix='always',
         koding_probe={'sources': sources},
     )
-    vars_file = os.path.join(directory, 'vars.json')
-    with open(vars_file, 'w', encoding='utf-8') as handle:
-        json.dump(role_vars, handle)
-    playbook = shutil.which('ansible-playbook') or os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    result = subprocess.run(
-        [playbook, '-i', 'localhost,', os.path.join(HERE, 'render-overlays.yml'), '-e', '@' + vars_file, '-e', 'render_dir=' + directory],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO_ROOT,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    render('render-overlays.yml', role_vars, directory)
     with open(os.path.join(directory, 'overlays.json'), encoding='utf-8') as handle:
         return {overlay['path']: overlay for overlay in json.load(handle)}
 

@@ -29,6 +29,7 @@ UPSTREAM_CHECKOUT_FILES = (
     'workers/social/lib/social/models/user/reservedteamdomains.coffee',
     'workers/social/lib/social/models/user/emailchecker.coffee',
     'workers/social/lib/social/models/user/index.coffee',
+    'servers/lib/server/handlers/api/gitlab/user.coffee',
 )
 HARNESS = os.path.join(HERE, 'harness')
 PRELOAD = os.path.join(HARNESS, 'preload.js')

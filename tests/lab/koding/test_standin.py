@@ -29,6 +29,11 @@ EDITED_CALLBACK = """getUrlFor = (path) ->
     headers : { 'Accept': 'application/json', 'User-Agent': 'Koding', 'Authorization': "Bearer #{access_token}" }
     json    : true
 """
+# The marks of the role's sign-up edits (koding_gitlab_signup_fix) the stand-in looks for in the checkout.
+EDITED_USER_MODEL = """            return signUpWithGitLab client, session, kallback  if provider is 'gitlab'
+"""
+EDITED_HOOK_USER = """          data.user.update { $set: { 'foreignAuth.gitlab.foreignId': foreignId } }, (err) ->
+"""
 EDITED_SETSESSION = """  group = if req.subdomains.length > 3 and /(xip|nip|sslip)\\.io$/.test req.hostname
 """
 GITLAB_LAB = os.path.join(os.path.dirname(HERE), 'gitlab', 'server.py')
@@ -447,19 +452,28 @@ def test_oauth_callback_of_upstream_asks_api_v3_and_fails_on_gitlab_11(standin, 
     app, code = oauth_code(gitlab_lab)
     koding = start_for_sso(standin, gitlab_lab, app)
     status, _body, headers = callback(koding, code)
-    assert status == 302 and headers['Location'].startswith('/Login?error=')
+    # helpers.coffee:220-226: the failure goes to the page that shows it.
+    assert status == 302 and headers['Location'] == '/Home/Oauth?provider=gitlab&error=could%20not%20get%20access%20token'
     with open(standin.log_path, encoding='utf-8') as handle:
         assert 'Failed to fetch user info from /api/v3/user' in handle.read()
 
 
-def test_oauth_callback_with_the_edit_signs_in_through_gitlab(standin, gitlab_lab):
-    # The role's edit of gitlab_callback.coffee, mounted over the checkout: API v4 and the token in a header.
+def sso_team_then_callback(standin, gitlab_lab, owner, sign_up):
+    """The edited callback (and the sign-up edit if sign_up) in the checkout, team gitlab made by owner; the
+    callback's answer for labuser and the client."""
     write_checkout_file(standin, 'servers/lib/server/gitlab_callback.coffee', EDITED_CALLBACK)
+    if sign_up:
+        write_checkout_file(standin, 'workers/social/lib/social/models/user/index.coffee', EDITED_USER_MODEL)
     app, code = oauth_code(gitlab_lab)
     koding = start_for_sso(standin, gitlab_lab, app)
-    assert create_team(koding, 'gitlab', 'admin1')[0] == 200
+    assert create_team(koding, 'gitlab', owner)[0] == 200
     koding.cookies.clear()
-    status, _body, headers = callback(koding, code)
+    return callback(koding, code), koding, code
+
+
+def test_oauth_callback_with_the_edit_signs_in_through_gitlab(standin, gitlab_lab):
+    # The role's edit of gitlab_callback.coffee, mounted over the checkout: API v4 and the token in a header.
+    (status, _body, headers), koding, code = sso_team_then_callback(standin, gitlab_lab, 'admin1', sign_up=True)
     assert status == 302
     assert headers['Location'] == '/'
     assert koding.cookies.get('clientId')
@@ -469,6 +483,23 @@ def test_oauth_callback_with_the_edit_signs_in_through_gitlab(standin, gitlab_la
     koding.cookies.clear()
     status, _body, headers = callback(koding, code)
     assert status == 302 and headers['Location'] != '/'
+
+
+def test_oauth_callback_without_the_sign_up_edit_refuses_unlinked_users(standin, gitlab_lab):
+    # user/index.coffee:1170-1174: an unlinked GitLab identity gets 'Koding Solo registrations are closed!',
+    # even when a Koding user has the same username (matching is by GitLab user id only).
+    (status, _body, headers), koding, _code = sso_team_then_callback(standin, gitlab_lab, 'labuser', sign_up=False)
+    assert status == 302
+    assert headers['Location'] == '/Home/Oauth?provider=gitlab&error=Koding%20Solo%20registrations%20are%20closed!'
+    assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 1
+
+
+def test_oauth_callback_with_the_sign_up_edit_never_takes_an_account_by_username(standin, gitlab_lab):
+    # A Koding user (the team owner) named like the GitLab user: the GitLab user gets an account of its own.
+    (status, _body, headers), koding, _code = sso_team_then_callback(standin, gitlab_lab, 'labuser', sign_up=True)
+    assert status == 302 and headers['Location'] == '/'
+    members = json.loads(koding.get('/-/team/gitlab')[1])['counts']['members']
+    assert members == 2  # a second account (labuser + 8 hex digits), not the owner's
 
 
 # Team of the session from the host name --------------------------------------------------------------

@@ -86,6 +86,10 @@ UNKNOWN_USER = 'Unknown user name'
 SETSESSION_FILE = 'servers/lib/server/setsession.coffee'
 CALLBACK_FILE = 'servers/lib/server/gitlab_callback.coffee'
 OAUTH_MODEL_FILE = 'workers/social/lib/social/models/oauth.coffee'
+USER_MODEL_FILE = 'workers/social/lib/social/models/user/index.coffee'
+HOOK_USER_FILE = 'servers/lib/server/handlers/api/gitlab/user.coffee'
+# user/index.coffee:1173 (JUser.authenticateWithOauth), for a GitLab identity no user is linked to
+SOLO_CLOSED = 'Koding Solo registrations are closed!'
 # index.coffee:129 app.get '/:name?/OAuth/url'
 OAUTH_URL = re.compile(r'^(/[^/]+)?/OAuth/url$')
 # validators.coffee:9-17
@@ -198,6 +202,22 @@ def callback_flavour():
         'user_path': '/api/v4/user' if "getUrlFor '/api/v4/user'" in text else '/api/v3/user',
         'bearer': 'Bearer #{access_token}' in text,
     }
+
+
+def signup_flavour():
+    """Whether the role's sign-up edits are mounted over the checkout: JUser.authenticateWithOauth creating the
+    account of an unlinked GitLab identity (user/index.coffee), and the user_create hook linking the account it
+    creates to the GitLab user id (handlers/api/gitlab/user.coffee). Upstream's files do neither."""
+    return {
+        'sign_up': 'signUpWithGitLab' in (checkout_file(USER_MODEL_FILE) or ''),
+        'hook_links': "'foreignAuth.gitlab.foreignId'" in (checkout_file(HOOK_USER_FILE) or ''),
+    }
+
+
+def oauth_redirect(error):
+    """helpers.coffee:220-226 redirectOauth without a returnUrl: /Home/Oauth?provider=gitlab&error=<err>, the error
+    as Express's res.redirect encodes it (null when there is none)."""
+    return '/Home/Oauth?provider=gitlab&error=' + urllib.parse.quote(str(error), safe="!'()*-._~")
 
 
 class StoreError(Exception):
@@ -839,6 +859,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(403, {'error': {'message': 'Email is already in use!'}})
             return
         user = {'username': username, 'email': email, 'password_hash': hash_password(secrets.token_hex(16))}
+        if signup_flavour()['hook_links'] and body.get('user_id') is not None:
+            user['gitlab_id'] = str(body['user_id'])  # the role's edit: foreignAuth.gitlab.foreignId = String(user_id)
         self.store.add_user(user, team)
         log('gitlab hook: user %s created in team %s' % (username, team))
         # async.series hands over one result per step; only the last step passes one (user.coffee:60-66).
@@ -906,12 +928,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             return None
 
+    def free_username(self, gitlab_username):
+        """The role's signUpWithGitLab: /^[a-z0-9][a-z0-9-]+$/ of 4 to 25 characters (JName.validateName,
+        JUser.getValidUsernameLengthRange), else the name cut to 17 with 8 random hex digits (handleUsername)."""
+        base = re.sub(r'[^a-z0-9-]+', '-', str(gitlab_username or '').lower()).strip('-') or 'gitlab'
+        if 4 <= len(base) <= 25 and not self.store.get_user(username=base) and base not in SEED_NAMES:
+            return base
+        while True:
+            name = base[:17] + secrets.token_hex(4)
+            if not self.store.get_user(username=name):
+                return name
+
     def gitlab_callback(self, query, cookies):
         """GET /-/oauth/gitlab/callback: gitlab_callback.coffee:62-79 (code -> token), :47-59 (token -> user),
         :17-43 (user -> session), then the user joins the team of the session (setsession.coffee:12-17)."""
         gitlab = self.konfig['gitlab']
         flavour = callback_flavour()
-        failure = cookies + [('Location', '/Login?error=could+not+get+access+token')]
+        failure = cookies + [('Location', oauth_redirect('could not get access token'))]  # gitlab_callback.coffee:13-14
         if not query.get('code'):
             log('[GITLAB][1/3] Failed to get code from query')
             self.send(302, headers=failure)
@@ -946,12 +979,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log('[GITLAB][3/3] Failed to fetch user info from %s' % flavour['user_path'])
             self.send(302, headers=failure)
             return
+        # The real callback only keeps the GitLab user in the session and redirects to /Home/Oauth; the page then
+        # posts /OAuth, whose JUser.authenticateWithOauth signs in (user/index.coffee:1120-1174). The stand-in
+        # takes both steps at once, and answers a refusal with the redirect the page would show it on.
         gitlab_id = str(user['id'])
-        known = self.store.get_user(gitlab_id=gitlab_id) or self.store.get_user(username=user.get('username'))
+        known = self.store.get_user(gitlab_id=gitlab_id)  # fetchUserByProvider: by GitLab user id only (:1119-1128)
         if known:
             username = known['username']
+        elif not signup_flavour()['sign_up']:
+            log('[GITLAB] %s' % SOLO_CLOSED)
+            self.send(302, headers=cookies + [('Location', oauth_redirect(SOLO_CLOSED))])
+            return
+        elif user.get('email') and self.store.get_user(email=user['email']):
+            self.send(302, headers=cookies + [('Location', oauth_redirect('Email is already in use!'))])  # verifyUser
+            return
         else:
-            username = user['username']
+            # The role's edit: GitLab's username lowered to Koding's name rule, a random suffix when it is taken.
+            username = self.free_username(user.get('username'))
             self.store.add_user(
                 {
                     'username': username,
