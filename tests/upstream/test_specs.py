@@ -30,6 +30,7 @@ UPSTREAM_CHECKOUT_FILES = (
     'workers/social/lib/social/models/user/emailchecker.coffee',
     'workers/social/lib/social/models/user/index.coffee',
     'servers/lib/server/handlers/api/gitlab/user.coffee',
+    'install/docker-mongo/default-db-dump.tar.bz2',
 )
 HARNESS = os.path.join(HERE, 'harness')
 PRELOAD = os.path.join(HARNESS, 'preload.js')
