@@ -126,7 +126,8 @@ class Stack:
 
     def start(self, name, argv, env=None, cwd=None):
         output = open(os.path.join(self.work, name + '.log'), 'w', encoding='utf-8')  # pylint: disable=consider-using-with
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)  # pylint: disable=consider-using-with
+        # pylint: disable-next=consider-using-with
+        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append((name, process))
         return process
 

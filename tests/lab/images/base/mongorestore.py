@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """mongorestore for the lab's backend image, with the command line upstream's ./run uses
 (config/generateRunFile.coffee, restoredefaultmongodump: `mongorestore --host HOST --db DB dump/koding`).
 
@@ -43,8 +42,8 @@ def restore(client, database, directory):
                     continue
                 options = {key: value for key, value in index.items() if key not in ('key', 'ns', 'v')}
                 collection.create_index(list(index['key'].items()), **options)
-        print('%s: restored %s.%s' % (sys.argv[0], database.name, collection.name))
-    print('%s: %d documents restored, %d already there' % (sys.argv[0], total, skipped))
+        print('mongorestore: restored %s.%s' % (database.name, collection.name))
+    print('mongorestore: %d documents restored, %d already there' % (total, skipped))
 
 
 def main():
