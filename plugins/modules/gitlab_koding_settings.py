@@ -97,6 +97,7 @@ supported:
   sample: true
 """
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
 
 SETTINGS_PATH = '/application/settings'
@@ -132,8 +133,9 @@ class KodingSettings(object):
         if self.koding_enabled:
             self.module.fail_json(
                 msg='GitLab %s has no Koding settings (koding_enabled is absent from GET %s): GitLab deprecated the '
-                'Koding integration in 10.0 and removed its settings in 11.5. Use a GitLab that still has them '
-                '(8.13 to 11.4), or set koding_enabled=false.' % (self.client.version(), SETTINGS_PATH),
+                'Koding integration and removed its settings after %s. Use a GitLab that still has them '
+                '(%s), or set koding_enabled=false.'
+                % (self.client.version(), SETTINGS_PATH, releases.last('koding_settings'), releases.span('koding_settings')),
                 changed=False,
                 supported=False,
             )
