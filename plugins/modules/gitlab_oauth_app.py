@@ -22,8 +22,10 @@ description:
     or LF), their order and duplicates make no difference.
   - B(A change of O(scopes) cannot be detected), because GitLab never returns an application's scopes. To apply new
     scopes, delete the application (O(state=absent)) or change another compared property with O(recreate=on_change).
-  - B(GitLab 10.5 to 11.4, the releases with the Koding integration, cannot list or delete applications), only create
-    them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,
+  - B(GitLab 8.17 to 10.4 have no applications API) (C(POST /applications) came in 10.5): the module fails with
+    RV(unsupported=true) and RV(create_supported=false), saying to create the application in the Admin Area.
+  - B(GitLab 10.5 to 11.4, the later releases with the Koding integration, cannot list or delete applications), only
+    create them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,
     so it relies on what the caller kept. Without O(application_id) it creates the application (and warns that an
     earlier copy, if any, cannot be seen and stays). With the O(application_id) an earlier run returned, it reports no
     change and sends no write, without being able to check the application's properties. O(state=absent),
@@ -116,6 +118,10 @@ options:
 notes:
   - Whether GitLab can list applications is found out by asking (a 404 for an unknown route means it cannot), not
     from its version.
+  - GitLab 11.5 to early 13.x answer 500 to the deletion of an application that is already gone; the module then
+    lists the applications, and counts the deletion as done when the application is no longer there.
+  - When GitLab's answer to a create is lost, the application may have been created all the same; the module then
+    says to look in the Admin Area rather than to check O(api_url).
 seealso:
   - name: GitLab applications API
     description: The API this module uses.

@@ -13,8 +13,8 @@ description:
   - Creates, updates or deletes a system hook (Admin Area, System Hooks) through C(/hooks), for example the hook that
     tells Koding about new GitLab users and projects.
   - The hook is found by its O(url) in the list of hooks. Two hooks with that URL make the module fail and list their
-    ids; it never picks one. The module never reads a single hook with C(GET /hooks/:id), because GitLab before 14.9
-    fires a test event for that request.
+    ids; it never picks one. The module never reads a single hook with C(GET /hooks/:id): up to early 13.x GitLab fires
+    a test event for that request, and from then until 14.9 it is a 404.
   - An existing hook is updated with C(PUT /hooks/:id). GitLab releases without that endpoint (it answers 405, or
     404 for an unknown route) can only delete and re-create the hook, which is what the module then does. The new
     hook has a new id, and its secret token must be sent again; if O(token) is not given, the re-created hook has no
@@ -83,9 +83,9 @@ options:
   repository_update_events:
     description:
       - Send events for repository updates. GitLab's default for a new hook is V(true).
-      - GitLab 11.0 ignores it when creating a hook and cannot update hooks; before GitLab 11.5 the module therefore
-        neither sends nor compares it (with a warning when V(false) was asked for), so it never re-creates the hook
-        for it.
+      - GitLab up to 13.12 ignores it when creating a hook (C(POST /hooks) takes it from 14.0 or 14.1) and cannot update
+        hooks; there the module neither sends nor compares it (with a warning when it creates the hook and V(false)
+        was asked for), so it never re-creates the hook for it.
     type: bool
   enable_ssl_verification:
     description:
