@@ -13,7 +13,7 @@ description:
   - Enables or disables GitLab's Koding integration (Admin Area, Settings, "Enable Koding") and sets the Koding URL,
     through C(GET) and C(PUT /application/settings).
   - GitLab added the integration in 8.11, deprecated it in 10.0 and removed the C(koding_enabled) and C(koding_url)
-    settings after 11.4. GitLab 8.13 to 8.16 have them only in the API v3, which the modules do not use: there the
+    settings after 11.4. GitLab 8.13 to 8.16 have them only in the API v3, which the modules do not use; there the
     module fails naming the release and 8.17, the first with the API v4.
   - Whether an instance still has them is detected only by the presence of C(koding_enabled) in its settings, never
     from its version.

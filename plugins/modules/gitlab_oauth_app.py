@@ -22,7 +22,7 @@ description:
     or LF), their order and duplicates make no difference.
   - B(A change of O(scopes) cannot be detected), because GitLab never returns an application's scopes. To apply new
     scopes, delete the application (O(state=absent)) or change another compared property with O(recreate=on_change).
-  - B(GitLab 8.17 to 10.4 have no applications API) (C(POST /applications) came in 10.5): the module fails with
+  - B(GitLab 8.17 to 10.4 have no applications API) (C(POST /applications) came in 10.5); the module fails with
     RV(unsupported=true) and RV(create_supported=false), saying to create the application in the Admin Area.
   - B(GitLab 10.5 to 11.4, the later releases with the Koding integration, cannot list or delete applications), only
     create them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,

@@ -13,7 +13,7 @@ description:
   - Creates, updates or deletes a system hook (Admin Area, System Hooks) through C(/hooks), for example the hook that
     tells Koding about new GitLab users and projects.
   - The hook is found by its O(url) in the list of hooks. Two hooks with that URL make the module fail and list their
-    ids; it never picks one. The module never reads a single hook with C(GET /hooks/:id): up to early 13.x GitLab fires
+    ids; it never picks one. The module never reads a single hook with C(GET /hooks/:id); up to early 13.x GitLab fires
     a test event for that request, and from then until 14.9 it is a 404.
   - An existing hook is updated with C(PUT /hooks/:id). GitLab releases without that endpoint (it answers 405, or
     404 for an unknown route) can only delete and re-create the hook, which is what the module then does. The new

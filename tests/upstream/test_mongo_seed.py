@@ -126,7 +126,13 @@ class Seed:
         return next(user for user in self.load()['jUsers'] if user['username'] == 'admin')
 
     def run(self, *args):
-        env = dict(os.environ, PATH=self.bin + os.pathsep + os.environ['PATH'], KONFIG_MONGO='mongo:27017/koding', SEED_TEST_STATE=self.state, SEED_TEST_CALLS=self.calls)
+        env = dict(
+            os.environ,
+            PATH=self.bin + os.pathsep + os.environ['PATH'],
+            KONFIG_MONGO='mongo:27017/koding',
+            SEED_TEST_STATE=self.state,
+            SEED_TEST_CALLS=self.calls,
+        )
         return subprocess.run(['bash', SEED_SCRIPT] + list(args), cwd=self.checkout, env=env, capture_output=True, text=True, check=False, timeout=120)
 
     def command_lines(self):

@@ -82,7 +82,11 @@ def code_constants(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and id(node) not in skipped:
             yield node
-        if isinstance(node, ast.Tuple) and len(node.elts) in (2, 3) and all(isinstance(elt, ast.Constant) and type(elt.value) is int for elt in node.elts):
+        if (
+            isinstance(node, ast.Tuple)
+            and len(node.elts) in (2, 3)
+            and all(isinstance(elt, ast.Constant) and isinstance(elt.value, int) and not isinstance(elt.value, bool) for elt in node.elts)
+        ):
             if 8 <= node.elts[0].value <= 19 and id(node) not in skipped:
                 yield node
 
