@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlsplit
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     USER_AGENT,
     ResponseError,
@@ -49,9 +50,12 @@ class GitlabApiError(Exception):
     gitlab_message (GitLab's own error text, if any) and kind, one of:
     'connection', 'tls', 'transport' (an answer cut off or undecodable), 'redirect', 'invalid_request' (the request could not
     be built), 'unauthorized', 'forbidden', 'not_found' (the resource is not there), 'route_not_found' (the
-    endpoint does not exist on this GitLab), 'method_not_allowed', 'rate_limited', 'server', 'client',
-    'invalid_response'.
+    endpoint does not exist on this GitLab), 'no_api' (a 404 that is not from GitLab's API: no /api/v4 there, as on
+    GitLab before 8.17), 'method_not_allowed', 'rate_limited', 'server', 'client', 'invalid_response'.
+    request_sent is True when a request that got no answer may have reached GitLab (and been acted upon).
     """
+
+    request_sent = False
 
     def __init__(self, msg, method=None, path=None, status=None, gitlab_message=None, kind='client'):
         super(GitlabApiError, self).__init__(msg)
@@ -304,10 +308,17 @@ class GitlabClient(object):
                 'unauthorized',
             )
         if status == 403:
+            body = _json_body(response)
+            if isinstance(body, dict) and body.get('error') == 'insufficient_scope':
+                why = 'the token lacks a scope this request needs (insufficient_scope): it needs the api scope'
+            else:
+                why = (
+                    'the token\'s user is not an administrator, or is blocked or deactivated, or the token lacks a scope '
+                    'this request needs (api; with Admin Mode on, from %s, also admin_mode)' % releases.since('admin_mode_scope')
+                )
             return self._error(
-                'GitLab refused %s (403 Forbidden): the token\'s user is not an administrator, or Admin Mode is '
-                'on and the token lacks the admin_mode scope.%s Use a token of an administrator with the api '
-                '(and admin_mode) scopes.' % (where, said),
+                'GitLab refused %s (403 Forbidden): %s.%s Use an active administrator\'s token with the api scope '
+                '(and admin_mode where Admin Mode is on).' % (where, why, said),
                 method,
                 path,
                 status,
@@ -318,6 +329,10 @@ class GitlabClient(object):
             body = _json_body(response)
             if isinstance(body, dict) and 'message' in body:
                 return self._error('GitLab answered 404 to %s: %s' % (where, text or 'not found'), method, path, status, text, 'not_found')
+            if not (isinstance(body, dict) and 'error' in body and 'status' not in body):
+                # Not Grape's catch-all: Rails (an empty body, or {"status":"404","error":"Not Found"}) or another
+                # server. GitLab 8.13 to 8.16 answer every /api/v4 request so.
+                return self._error('GitLab answered %s with a 404 that does not come from its API v4.%s' % (where, said), method, path, status, text, 'no_api')
             # Grape's catch-all: {"error":"404 Not Found"}; a route (or method) this GitLab does not have.
             return self._error(
                 'This GitLab does not support %s (404 for an unknown route): the endpoint is not available on this version.%s' % (where, said),
@@ -412,7 +427,7 @@ class GitlabClient(object):
                 kind='transport',
             )
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError, _CutBody)):
-            return self._error(
+            error = self._error(
                 'GitLab\'s answer to %s was cut off or could not be decoded (%s), also after retries. A proxy or '
                 'load balancer in front of GitLab may be dropping connections: check its logs and GitLab\'s, raise '
                 'timeout or max_retries, and run again.' % (where, type(exc).__name__),
@@ -420,6 +435,18 @@ class GitlabClient(object):
                 path,
                 kind='transport',
             )
+            error.request_sent = method == 'POST'
+            return error
+        if method == 'POST' and not _connection_never_established(exc):
+            error = self._error(
+                'GitLab\'s answer to %s at %s was lost (%s): %s. The request may have reached GitLab, which may have '
+                'acted on it.' % (where, self.api_url, type(exc).__name__, self._reason(exc)),
+                method,
+                path,
+                kind='connection',
+            )
+            error.request_sent = True
+            return error
         if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
             return self._error(
                 'GitLab could not be reached at %s (%s): %s. Check api_url (scheme, host, port), that GitLab is '
@@ -544,15 +571,19 @@ class GitlabClient(object):
     def put(self, path, data=None):
         return self.request('PUT', path, data=data)
 
-    def delete(self, path):
+    def delete(self, path, gone=None):
         """Delete; returns True when deleted by this request.
 
         A 404 for the resource after a retry counts as done (the earlier attempt did it, GitLab's answer got lost):
-        True. A 404 on the first try raises (kind 'not_found'): someone else removed it.
+        True. A 404 on the first try raises (kind 'not_found'): someone else removed it. gone, a function, is asked
+        after a 500 whether the resource is gone all the same; then the 500 counts as that 404 (GitLab 11.5 to early
+        13.x answer 500 to DELETE /applications/:id of an application that no longer exists).
         """
         response = self._exchange('DELETE', path)
         if response.status_code >= 300:
             error = self._http_error('DELETE', path, response)
+            if response.status_code == 500 and gone is not None and gone():
+                error = self._error('GitLab answered 500 to DELETE %s, and it is gone.' % path, 'DELETE', path, 500, error.gitlab_message, 'not_found')
             if error.resource_not_found and response.gitlab_attempts > 1:
                 return True
             raise error
@@ -642,6 +673,16 @@ class GitlabClient(object):
 
     def version_tuple(self):
         return parse_version(self.version())
+
+    def api_v3_version(self):
+        """The version a GitLab serving only the API v3 (8.13 to 8.16) gives at GET /api/v3/version, or None."""
+        try:
+            response = self.session.request('GET', self.api_url + '/api/v3/version', timeout=self.timeout, allow_redirects=False)
+            info = response.json() if response.status_code == 200 else None
+        except (OSError, ValueError, UnicodeError):
+            return None
+        version = info.get('version') if isinstance(info, dict) else None
+        return self.redact(version) if isinstance(version, str) and version else None
 
     def close(self):
         self.session.close()

@@ -20,6 +20,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
     GitlabApiError,
     GitlabClient,
@@ -73,10 +74,11 @@ class GitlabModule(AnsibleModule):
 
     url_options: options holding http(s) URLs (user-info allowed there, but redacted in every output);
     token_options: options holding tokens (no whitespace or control characters, never echoed);
-    option_checks: a function of the params returning the module's own problems (messages or None).
+    option_checks: a function of the params returning the module's own problems (messages or None);
+    option_capabilities: {option: capability} for options only some GitLab releases take (see _gitlab_releases).
     """
 
-    def __init__(self, argument_spec=None, mutually_exclusive=None, url_options=(), token_options=(), option_checks=None, **kwargs):
+    def __init__(self, argument_spec=None, mutually_exclusive=None, url_options=(), token_options=(), option_checks=None, option_capabilities=None, **kwargs):
         spec = gitlab_api_argument_spec()
         spec.update(argument_spec or {})
         kwargs.setdefault('supports_check_mode', True)
@@ -86,6 +88,7 @@ class GitlabModule(AnsibleModule):
         self.url_options = tuple(url_options)
         self.token_options = ('api_token', 'api_oauth_token') + tuple(token_options)
         self._option_checks = option_checks
+        self.option_capabilities = dict(option_capabilities or {})
         self._mask_secret_variants()
         self.token, self.oauth_token = self._tokens()
         self.fail_on_problems(self.option_problems())
@@ -172,10 +175,44 @@ class GitlabModule(AnsibleModule):
         try:
             result = work()
         except GitlabApiError as error:
+            if error.kind == 'no_api':
+                error.msg = self.no_api_message(error)
             self.fail_api(error)
         finally:
             self.client.close()
         self.exit_json(**result)
+
+    def no_api_message(self, error):
+        """Why a request found no API v4 at all: a GitLab before 8.17 (API v3 only), or api_url is not GitLab."""
+        v3_version = self.client.api_v3_version()
+        needed = releases.first('api_v4')
+        if v3_version:
+            return (
+                'GitLab %s serves only the REST API v3 (/api/v3); these modules use the API v4, which came in GitLab %s. '
+                'Upgrade GitLab to %s or later (the Koding settings are there up to %s). %s'
+                % (v3_version, needed, needed, releases.last('koding_settings'), error.msg)
+            )
+        return (
+            'No GitLab API v4 answered at %s: %s GitLab before %s serves only the API v3, and api_url may not be '
+            'GitLab\'s base URL (for example https://gitlab.example.com).' % (self.client.api_url, error.msg, needed)
+        )
+
+    # -- releases --------------------------------------------------------------------------
+
+    def supports(self, capability):
+        """Whether this GitLab has a capability (_gitlab_releases): True, False, or None where its release is not pinned."""
+        version = self.client.version_tuple()
+        if version == (0, 0, 0):
+            return None
+        return releases.state(capability, version)
+
+    def unsupported_options(self):
+        """The options set in the task that this GitLab's release cannot take, with their capability."""
+        return [
+            (option, capability)
+            for option, capability in sorted(self.option_capabilities.items())
+            if self.params.get(option) not in (None, False) and self.supports(capability) is False
+        ]
 
     def warn(self, warning):
         super(GitlabModule, self).warn(redact_userinfo(warning))
@@ -193,29 +230,30 @@ class GitlabModule(AnsibleModule):
             )
         return matches[0] if matches else None
 
-    def delete(self, path):
+    def delete(self, path, gone=None):
         """Delete the object at path; True if this run deleted it, False if it was already gone.
 
-        A retried DELETE that finds it gone counts as done (True): the earlier try did it.
+        A retried DELETE that finds it gone counts as done (True): the earlier try did it. gone, a function, tells
+        after a 500 whether the object is gone anyway (GitLab releases that answer 500 for an object already deleted).
         """
         try:
-            return self.client.delete(path)
+            return self.client.delete(path, gone=gone)
         except GitlabApiError as error:
             if error.resource_not_found:
                 return False
             raise
 
-    def ensure_absent(self, path, item):
+    def ensure_absent(self, path, item, gone=None):
         """state=absent: delete item (None: nothing to do); returns changed."""
         if item is None:
             return False
         if self.check_mode:
             return True
-        return self.delete(path)
+        return self.delete(path, gone=gone)
 
-    def delete_then_create(self, path, create, what):
+    def delete_then_create(self, path, create, what, gone=None):
         """Delete, then create again through create(); an error after the delete says what is left to do."""
-        self.delete(path)
+        self.delete(path, gone=gone)
         try:
             return create()
         except GitlabApiError as error:

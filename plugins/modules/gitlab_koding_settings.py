@@ -13,8 +13,10 @@ description:
   - Enables or disables GitLab's Koding integration (Admin Area, Settings, "Enable Koding") and sets the Koding URL,
     through C(GET) and C(PUT /application/settings).
   - GitLab added the integration in 8.11, deprecated it in 10.0 and removed the C(koding_enabled) and C(koding_url)
-    settings in 11.5. Whether an instance still has them is detected only by the presence of C(koding_enabled) in
-    its settings, never from its version.
+    settings after 11.4. GitLab 8.13 to 8.16 have them only in the API v3, which the modules do not use; there the
+    module fails naming the release and 8.17, the first with the API v4.
+  - Whether an instance still has them is detected only by the presence of C(koding_enabled) in its settings, never
+    from its version.
   - On a GitLab without the settings, asking to enable the integration fails with a message naming the instance's
     version, and asking to disable it succeeds without a change (RV(supported=false)).
   - If neither O(koding_enabled) nor O(koding_url) is given, the module only reads the settings.
@@ -97,6 +99,7 @@ supported:
   sample: true
 """
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
 from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo
 
@@ -133,8 +136,9 @@ class KodingSettings(object):
         if self.koding_enabled:
             self.module.fail_json(
                 msg='GitLab %s has no Koding settings (koding_enabled is absent from GET %s): GitLab deprecated the '
-                'Koding integration in 10.0 and removed its settings in 11.5. Use a GitLab that still has them '
-                '(8.13 to 11.4), or set koding_enabled=false.' % (self.client.version(), SETTINGS_PATH),
+                'Koding integration and removed its settings after %s. Use a GitLab that still has them '
+                '(%s), or set koding_enabled=false.'
+                % (self.client.version(), SETTINGS_PATH, releases.last('koding_settings'), releases.span('koding_settings')),
                 changed=False,
                 supported=False,
             )

@@ -22,8 +22,10 @@ description:
     or LF), their order and duplicates make no difference.
   - B(A change of O(scopes) cannot be detected), because GitLab never returns an application's scopes. To apply new
     scopes, delete the application (O(state=absent)) or change another compared property with O(recreate=on_change).
-  - B(GitLab 10.5 to 11.4, the releases with the Koding integration, cannot list or delete applications), only create
-    them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,
+  - B(GitLab 8.17 to 10.4 have no applications API) (C(POST /applications) came in 10.5); the module fails with
+    RV(unsupported=true) and RV(create_supported=false), saying to create the application in the Admin Area.
+  - B(GitLab 10.5 to 11.4, the later releases with the Koding integration, cannot list or delete applications), only
+    create them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,
     so it relies on what the caller kept. Without O(application_id) it creates the application (and warns that an
     earlier copy, if any, cannot be seen and stays). With the O(application_id) an earlier run returned, it reports no
     change and sends no write, without being able to check the application's properties. O(state=absent),
@@ -116,6 +118,10 @@ options:
 notes:
   - Whether GitLab can list applications is found out by asking (a 404 for an unknown route means it cannot), not
     from its version.
+  - GitLab 11.5 to early 13.x answer 500 to the deletion of an application that is already gone; the module then
+    lists the applications, and counts the deletion as done when the application is no longer there.
+  - When GitLab's answer to a create is lost, the application may have been created all the same; the module then
+    says to look in the Admin Area rather than to check O(api_url).
 seealso:
   - name: GitLab applications API
     description: The API this module uses.
@@ -202,6 +208,13 @@ listing_supported:
   returned: success, and when the task failed with RV(unsupported=true)
   type: bool
   sample: true
+create_supported:
+  description:
+    - V(false) when the task failed because this GitLab cannot even create applications through its API (GitLab 8.17
+      to 10.4, which have no C(/applications)); create the application by hand in the Admin Area then.
+  returned: when the task failed with RV(unsupported=true)
+  type: bool
+  sample: false
 unsupported:
   description:
     - V(true) when the task failed because this GitLab cannot do what was asked (list, delete or re-create
@@ -219,13 +232,12 @@ secret:
   sample: gloas-3f9a1c2b7e4d...
 """
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
 from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo, validate_text, validate_token
 
 APPS_PATH = '/applications'
-RENEW_SINCE = '16.11'
-LIST_SINCE = '11.5'
 ADMIN_PAGE = 'Admin Area, Applications'
 DUPLICATE_HINT = 'remove the extra ones (%s) so the name identifies one application, or give application_id to say which one this task manages.' % ADMIN_PAGE
 
@@ -333,9 +345,28 @@ class OAuthApp(object):
 
     # -- writing -------------------------------------------------------------------------
 
-    def post(self):
+    def post(self, listing_supported=True):
         data = dict(name=self.name, redirect_uri=self.redirect_uri, scopes=self.scopes, confidential=self.params['confidential'])
-        created = self.client.post(APPS_PATH, data=data) or {}
+        try:
+            created = self.client.post(APPS_PATH, data=data) or {}
+        except GitlabApiError as error:
+            if error.endpoint_unsupported:
+                self.fail_unsupported(
+                    'create OAuth applications (POST %s)' % APPS_PATH,
+                    'applications_create',
+                    'Create the application by hand in %s (redirect URI %r, scopes %r) and use its application id and '
+                    'secret; the gitlab_wiring role takes them as gitlab_wiring_manual_application_id and '
+                    'gitlab_wiring_manual_application_secret.' % (ADMIN_PAGE, self.module.shown_url(self.redirect_uri), self.scopes),
+                    listing_supported=listing_supported,
+                    create_supported=False,
+                )
+            if error.request_sent:
+                error.msg = (
+                    '%s GitLab may have created the OAuth application %r although its answer, with the secret, was lost: '
+                    'look in %s, delete that copy (its secret is lost)%s, then run the task again.'
+                    % (error.msg, self.name, ADMIN_PAGE, '' if listing_supported else ' or keep its application id and secret by hand')
+                )
+            raise
         if 'confidential' not in created and not self.params['confidential']:
             self.module.warn(
                 'This GitLab does not report whether an application is confidential; it may have '
@@ -356,7 +387,7 @@ class OAuthApp(object):
         if len(named) > 1 and mine:
             keep = min(named, key=lambda item: item.get('id') or 0)
             if keep.get('id') != app.get('id'):
-                self.module.delete('%s/%s' % (APPS_PATH, app['id']))
+                self.module.delete('%s/%s' % (APPS_PATH, app['id']), gone=self.gone_check(app))
                 self.module.fail_json(
                     msg='Another run created the OAuth application %r (id %s) at the same time as this one, and only '
                     'it holds that application\'s secret. This run removed its own copy (id %s) and changed '
@@ -380,19 +411,26 @@ class OAuthApp(object):
                 raise
             self.fail_unsupported(
                 'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
-                RENEW_SINCE,
+                'renew_secret',
                 'Use recreate=on_change with a changed property to get a new secret.',
             )
         return dict(app, **dict((k, v) for k, v in renewed.items() if v is not None)), renewed.get('secret')
 
-    def fail_unsupported(self, what, since, todo, listing_supported=True):
+    def fail_unsupported(self, what, capability, todo, listing_supported=True, create_supported=True):
         # unsupported=True lets a playbook tell "GitLab cannot do this" from other failures without parsing msg.
         self.module.fail_json(
-            msg='GitLab %s cannot %s through its API (that needs GitLab %s or later). %s' % (self.client.version(), what, since, todo),
+            msg='GitLab %s cannot %s through its API (that needs %s or later). %s' % (self.client.version(), what, releases.since(capability), todo),
             changed=False,
             unsupported=True,
             listing_supported=listing_supported,
+            create_supported=create_supported,
         )
+
+    def gone_check(self, app):
+        """After a 500 to DELETE: whether the application is gone all the same (releases that answer 500, not 404)."""
+        if self.module.supports('applications_delete_404'):
+            return None
+        return lambda: all(item.get('id') != app['id'] for item in self.client.get_all(APPS_PATH))
 
     # -- states --------------------------------------------------------------------------
 
@@ -414,10 +452,10 @@ class OAuthApp(object):
                 action = 'renew'
             else:
                 return False, app_view(app), None
-        if action == 'renew' and self.client.version_tuple() < (16, 11, 0):
+        if action == 'renew' and self.module.supports('renew_secret') is False:
             self.fail_unsupported(
                 'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
-                RENEW_SINCE,
+                'renew_secret',
                 'Use recreate=on_change with a changed property to get a new secret.',
             )
         if self.module.check_mode:
@@ -426,7 +464,7 @@ class OAuthApp(object):
             created, secret = self.create()
         elif action == 'recreate':
             created, secret = self.module.delete_then_create(
-                '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id'])
+                '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id']), gone=self.gone_check(app)
             )
         else:
             created, secret = self.renew(app)
@@ -438,7 +476,7 @@ class OAuthApp(object):
         if application_id is None:
             if self.module.check_mode:
                 return True, self.wanted_view(), None
-            created, secret = self.post()
+            created, secret = self.post(listing_supported=False)
             self.module.warn(
                 'GitLab %s cannot list OAuth applications, so this run created %r without being able to '
                 'see whether an earlier run had created it; keep its application_id and pass it next '
@@ -448,7 +486,7 @@ class OAuthApp(object):
         if self.params['recreate'] == 'on_change':
             self.fail_unsupported(
                 'list or delete applications (GET and DELETE %s)' % APPS_PATH,
-                LIST_SINCE,
+                'applications_list',
                 'So it cannot compare the application with application_id %s nor re-create it: '
                 'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE),
                 listing_supported=False,
@@ -462,12 +500,15 @@ class OAuthApp(object):
         if named is None:
             if state == 'absent':
                 self.fail_unsupported(
-                    'delete OAuth applications (DELETE %s/:id)' % APPS_PATH, LIST_SINCE, 'Delete %r in %s.' % (self.name, ADMIN_PAGE), listing_supported=False
+                    'delete OAuth applications (DELETE %s/:id)' % APPS_PATH,
+                    'applications_delete',
+                    'Delete %r in %s.' % (self.name, ADMIN_PAGE),
+                    listing_supported=False,
                 )
             if self.params['renew_secret'] and self.params['application_id']:
                 self.fail_unsupported(
                     'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
-                    RENEW_SINCE,
+                    'renew_secret',
                     'Delete the application in %s and run again without application_id to create a new one.' % ADMIN_PAGE,
                     listing_supported=False,
                 )
@@ -479,7 +520,7 @@ class OAuthApp(object):
         if state == 'present':
             changed, after, secret = self.present(app)
         else:
-            changed = self.module.ensure_absent('%s/%s' % (APPS_PATH, app['id']) if app else None, app)
+            changed = self.module.ensure_absent('%s/%s' % (APPS_PATH, app['id']) if app else None, app, gone=self.gone_check(app) if app else None)
             after, secret = {}, None
         return self.result(changed, after, secret, True, app_view(app), after)
 
@@ -521,6 +562,7 @@ def main():
         ),
         required_if=[('state', 'present', ['redirect_uri', 'scopes'])],
         option_checks=option_problems,
+        option_capabilities=dict(renew_secret='renew_secret'),
     )
     module.run(OAuthApp(module).run)
 

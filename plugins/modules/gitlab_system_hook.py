@@ -13,8 +13,8 @@ description:
   - Creates, updates or deletes a system hook (Admin Area, System Hooks) through C(/hooks), for example the hook that
     tells Koding about new GitLab users and projects.
   - The hook is found by its O(url) in the list of hooks. Two hooks with that URL make the module fail and list their
-    ids; it never picks one. The module never reads a single hook with C(GET /hooks/:id), because GitLab before 14.9
-    fires a test event for that request.
+    ids; it never picks one. The module never reads a single hook with C(GET /hooks/:id); up to early 13.x GitLab fires
+    a test event for that request, and from then until 14.9 it is a 404.
   - An existing hook is updated with C(PUT /hooks/:id). GitLab releases without that endpoint (it answers 405, or
     404 for an unknown route) can only delete and re-create the hook, which is what the module then does. The new
     hook has a new id, and its secret token must be sent again; if O(token) is not given, the re-created hook has no
@@ -83,9 +83,9 @@ options:
   repository_update_events:
     description:
       - Send events for repository updates. GitLab's default for a new hook is V(true).
-      - GitLab 11.0 ignores it when creating a hook and cannot update hooks; before GitLab 11.5 the module therefore
-        neither sends nor compares it (with a warning when V(false) was asked for), so it never re-creates the hook
-        for it.
+      - GitLab up to 13.12 ignores it when creating a hook (C(POST /hooks) takes it from 14.0 or 14.1) and cannot update
+        hooks; there the module neither sends nor compares it (with a warning when it creates the hook and V(false)
+        was asked for), so it never re-creates the hook for it.
     type: bool
   enable_ssl_verification:
     description:
@@ -159,6 +159,7 @@ hook:
 
 import time
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule, masked
 from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo
@@ -167,11 +168,10 @@ HOOKS_PATH = '/hooks'
 EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_events=False, repository_update_events=True)
 FLAGS = tuple(EVENT_DEFAULTS) + ('enable_ssl_verification',)
 NAMED_OPTIONS = ('name', 'description')
-NAMES_SINCE = (17, 1, 0)
-# GitLab 11.0's POST /hooks silently drops repository_update_events (it keeps its default, true), and it has no
-# PUT: a task asking for false would delete and re-create the hook on every run. Confirmed dropped on 11.0;
-# treated as settable from 11.5 on (the release that lists applications), the exact release being unconfirmed.
-REPOSITORY_UPDATE_EVENTS_SINCE = (11, 5, 0)
+# The options only some releases take, and the capability (_gitlab_releases) each needs. Before
+# hook_repository_update_events, POST /hooks drops repository_update_events (the hook keeps true) and there is no
+# PUT: a task asking for false would delete and re-create the hook on every run, so it is neither sent nor compared.
+OPTION_CAPABILITIES = dict(name='hook_name', description='hook_name', repository_update_events='hook_repository_update_events')
 # Further settings carried over when a hook has to be deleted and re-created.
 CARRIED_OVER = ('push_events_branch_filter', 'branch_filter_strategy')
 DUPLICATE_HINT = 'remove the extra ones (Admin Area, System Hooks) so the URL identifies one hook.'
@@ -207,6 +207,7 @@ class SystemHook(object):
         self.params = module.params
         self.url = self.params['url']
         self.token_sent = False
+        self.ignored_repository_update_events = None
 
     def list_same_url(self):
         hooks = self.client.get_all(HOOKS_PATH)
@@ -216,34 +217,55 @@ class SystemHook(object):
         """Whether hooks have name/description: seen on listed hooks, else from the version (17.1+)."""
         if hooks:
             return 'name' in hooks[0]
-        return self.client.version_tuple() >= NAMES_SINCE
+        return bool(self.module.supports('hook_name'))
 
     def wanted(self, hooks):
         """The options the task sets (None means 'leave as is'), less those this GitLab cannot set."""
         wanted = dict((key, self.params[key]) for key in FLAGS if self.params[key] is not None)
-        if 'repository_update_events' in wanted and self.client.version_tuple() < REPOSITORY_UPDATE_EVENTS_SINCE:
-            asked = wanted.pop('repository_update_events')
-            if asked is not EVENT_DEFAULTS['repository_update_events']:
-                self.module.warn(
-                    'GitLab %s ignores repository_update_events when it creates a system hook (it stays '
-                    'true) and cannot update hooks, so the option was not applied.' % self.client.version()
-                )
+        if 'repository_update_events' in wanted and not self.repository_update_events_settable():
+            self.ignored_repository_update_events = wanted.pop('repository_update_events')
         named = dict((key, self.params[key]) for key in NAMED_OPTIONS if self.params[key] is not None)
         if named:
             if self.names_supported(hooks):
                 wanted.update(named)
             else:
                 self.module.warn(
-                    'The system hooks of this GitLab have no name or description (GitLab 17.1 added them); ignored the option(s) %s.' % ', '.join(sorted(named))
+                    'The system hooks of this GitLab have no name or description (%s added them); ignored the option(s) %s.'
+                    % (releases.since('hook_name'), ', '.join(sorted(named)))
                 )
         return wanted
+
+    def repository_update_events_settable(self):
+        """False where POST /hooks drops repository_update_events; where the release is not pinned it is sent (and checked)."""
+        return self.module.supports('hook_repository_update_events') is not False
+
+    def warn_repository_update_events(self, created):
+        """On a hook this run created: say when repository_update_events=false could not be applied."""
+        asked = self.ignored_repository_update_events
+        if asked is None:
+            asked = self.params['repository_update_events']
+            if asked is None or created.get('repository_update_events') in (None, asked):
+                return
+        if asked is EVENT_DEFAULTS['repository_update_events']:
+            return
+        self.module.warn(
+            'GitLab %s ignores repository_update_events when it creates a system hook (the hook keeps true; %s takes '
+            'it), so the option was not applied.%s'
+            % (
+                self.client.version(),
+                releases.since('hook_repository_update_events'),
+                ' It is not compared either, so the hook is not re-created for it.' if self.ignored_repository_update_events is not None else '',
+            )
+        )
 
     def post(self, settings):
         data = dict(settings, url=self.url)
         if self.params['token'] is not None:
             data['token'] = self.params['token']
             self.token_sent = True
-        return self.client.post(HOOKS_PATH, data=data) or {}
+        created = self.client.post(HOOKS_PATH, data=data) or {}
+        self.warn_repository_update_events(created)
+        return created
 
     def create(self, settings):
         """Create the hook, then look again: hooks a concurrent run created for the same URL converge to one."""
@@ -281,7 +303,7 @@ class SystemHook(object):
         settings = dict((key, hook[key]) for key in FLAGS + NAMED_OPTIONS if hook.get(key) is not None)
         settings.update((key, hook[key]) for key in CARRIED_OVER if hook.get(key))
         settings.update(changes)
-        if self.client.version_tuple() < REPOSITORY_UPDATE_EVENTS_SINCE:
+        if not self.repository_update_events_settable():
             settings.pop('repository_update_events', None)
         if self.params['token'] is None and hook.get('token_present') is not False:
             self.module.warn(
@@ -347,6 +369,7 @@ def main():
         ),
         url_options=('url',),
         token_options=('token',),
+        option_capabilities=OPTION_CAPABILITIES,
     )
     module.run(SystemHook(module).run)
 

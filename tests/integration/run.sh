@@ -24,6 +24,8 @@ fi
 kg_gitlab_lab_start legacy legacy
 kg_gitlab_lab_start transition transition
 kg_gitlab_lab_start modern modern
+# GitLab 8.17 (no applications API): only the gitlab_wiring target's by-hand application scenario uses it.
+kg_gitlab_lab_start r817 8.17
 
 # ---- AWS: moto_server on 127.0.0.1 for the provision_aws targets ----------
 # shellcheck source=../aws/moto.sh
@@ -44,6 +46,7 @@ gitlab_lab_urls:
   legacy: ${KG_GITLAB_LEGACY_URL}
   transition: ${KG_GITLAB_TRANSITION_URL}
   modern: ${KG_GITLAB_MODERN_URL}
+  '8.17': ${KG_GITLAB_R817_URL}
 gitlab_lab_admin_token: ${KG_LAB_ADMIN_TOKEN}
 gitlab_lab_user_token: glpat-lab-user-5e8d1c3b7a2f
 gitlab_lab_unknown_token: glpat-lab-unknown-0f1e2d3c4b5a

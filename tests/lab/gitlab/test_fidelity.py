@@ -279,6 +279,10 @@ def test_application_delete(lab):
     assert answer.status_code == 204
     assert answer.content == b""
     again = lab.api("DELETE", "/applications/%d" % app["id"])
+    if lab.profile == "transition":
+        # 11.5 to early 13.x: ApplicationsFinder returns nil and nil.destroy is a 500.
+        assert again.status_code == 500
+        return
     assert again.status_code == 404
     assert again.json() == {"message": "404 Application Not Found"}
 

@@ -79,7 +79,8 @@ def test_applications_create_list_delete(lab):
 def test_applications_delete_unknown(lab):
     with pytest.raises(gitlab.exceptions.GitlabDeleteError) as error:
         lab.gitlab().applications.delete(999)
-    assert error.value.response_code == 404
+    # 11.5 to early 13.x (transition, 11.11): nil.destroy, a 500.
+    assert error.value.response_code == (500 if lab.profile == "transition" else 404)
 
 
 def test_hooks_create_list_delete(lab):
@@ -135,7 +136,7 @@ def test_hooks_get(lab):
     if lab.profile == "modern":
         assert fetched.url == "http://127.0.0.1:9/koding"
     else:
-        # python-gitlab's docs: on GitLab before 14.9 this is "test a system hook"
+        # python-gitlab's docs: on GitLab before 14.9 this is "test a system hook" (up to early 13.x; then a 404 until 14.9)
         assert fetched.attributes["event_name"] == "project_create"
 
 

@@ -148,6 +148,10 @@ def test_delete(lab):
     assert lab.api("GET", "/applications").json() == []
     # [master] :186-190: unknown id -> 404
     missing = lab.api("DELETE", "/applications/%d" % app_id)
+    if lab.profile == "transition":
+        # v11.5.0 lib/api/applications.rb:37-39: ApplicationsFinder returns nil, and nil.destroy is a 500.
+        assert missing.status_code == 500
+        return
     assert missing.status_code == 404
     assert missing.json() == {"message": "404 Application Not Found"}
 

@@ -13,11 +13,14 @@ from urllib.parse import urlencode
 import requests
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
 
 ADMIN_TOKEN = 'glpat-unit-admin-0123456789'
 USER_TOKEN = 'glpat-unit-user-9876543210'
-BASE = 'http://gitlab.test/api/v4'
+ROOT = 'http://gitlab.test'
+BASE = ROOT + '/api/v4'
+V3 = ROOT + '/api/v3'
 
 
 def make_response(status, body=None, headers=None, text=None):
@@ -56,8 +59,9 @@ class FakeSession(object):
         stream=False,  # pylint: disable=unused-argument
     ):
         assert not allow_redirects, 'redirects must not be followed (the token would go with them)'
-        assert url.startswith(BASE), url
-        path = url[len(BASE) :]
+        assert url.startswith((BASE, V3)), url
+        # An API v3 path is passed on as 'v3:/path'.
+        path = url[len(BASE) :] if url.startswith(BASE) else 'v3:' + url[len(V3) :]
         self.calls.append(dict(method=method, path=path, params=dict(params or {}), data=json, timeout=timeout, verify=verify))
         answer = self.handler(method, path, dict(params or {}), json, self.headers)
         if isinstance(answer, BaseException):
@@ -80,24 +84,26 @@ class ScriptedSession(FakeSession):
 
 
 ROUTE_NOT_FOUND = {'error': '404 Not Found'}
-VERSIONS = dict(legacy='11.0.6', transition='13.12.15', modern='17.5.2')
+# The lab's three profiles; any other release can be given as its version ('12.10.14').
+VERSIONS = dict(legacy='11.0.6', transition='11.11.8', modern='17.5.2')
 
 
 class FakeGitLab(object):
-    """Just enough of GitLab's API v4 for the modules, in three flavours.
+    """Just enough of GitLab's API v4 for the modules, for any release: what it can do comes from the release table
+    (module_utils/_gitlab_releases.py), the same one the modules and the lab GitLab use.
 
-    legacy (11.0): Koding settings; applications can only be created (no list, no delete; the create answer has
-    only application_id, secret and callback_url); POST /hooks drops repository_update_events; no hook PUT.
-    transition (11.5 to 14.x): applications listed and deleted; no Koding settings; no hook PUT.
-    modern (17.x): everything, hooks with name and description, application secrets renewable.
-    A route the release lacks answers 404 {"error":"404 Not Found"}, as Grape's catch-all does.
+    A capability whose first release is not pinned counts as absent on the releases in doubt. A route the release
+    lacks answers 404 {"error":"404 Not Found"}, as Grape's catch-all does, or 405 for a method a path lacks where
+    Grape 0.18 answered so (8.17). Before the API v4 (8.13 to 8.16) every /api/v4 request is a 404 from Rails.
     """
 
     def __init__(self, profile='modern'):
-        self.profile = profile
-        self.version = VERSIONS[profile]
+        self.profile = profile if profile in VERSIONS else 'release'
+        self.version = VERSIONS.get(profile, profile)
+        release = tuple(int(part) for part in self.version.split('.')[:2])
+        self.caps = dict((name, releases.state(name, release) is True) for name in releases.CAPABILITIES)
         self.settings = dict(signup_enabled=True, gitpod_enabled=False)
-        if profile == 'legacy':
+        if self.caps['koding_settings']:
             self.settings.update(koding_enabled=False, koding_url=None)
         self.apps = []
         self.hooks = []
@@ -107,7 +113,7 @@ class FakeGitLab(object):
 
     @property
     def lists_apps(self):
-        return self.profile != 'legacy'
+        return self.caps['applications_list']
 
     def _id(self):
         self.next_id += 1
@@ -122,7 +128,8 @@ class FakeGitLab(object):
             secret='gloas-secret-%d' % self.next_id,
             scopes='api',
         )
-        if self.profile == 'modern':
+        if self.caps['hook_get']:
+            # confidential: ≈12.x to 13.x, not in the release table; every release with GET /hooks/:id has it.
             app['confidential'] = confidential
         self.apps.append(app)
         return app
@@ -138,7 +145,7 @@ class FakeGitLab(object):
             repository_update_events=True,
             enable_ssl_verification=True,
         )
-        if self.profile == 'modern':
+        if self.caps['hook_name']:
             hook.update(name='', description='')
         hook.update(flags)
         self.hooks.append(dict(hook, _token=token))
@@ -162,24 +169,33 @@ class FakeGitLab(object):
         if token != ADMIN_TOKEN or self.forbid:
             return make_response(403, {'message': '403 Forbidden'})
         data = data or {}
+        if path.startswith('v3:'):
+            if self.caps['api_v4'] or not self.caps['koding_settings']:
+                return make_response(404, {'error': '404 Not Found'})
+            return make_response(200, dict(version=self.version, revision='abc')) if path == 'v3:/version' else make_response(404, ROUTE_NOT_FOUND)
+        if not self.caps['api_v4']:
+            # Rails, not Grape: an empty 404 for a GET, a JSON one for other methods.
+            return make_response(404) if method == 'GET' else make_response(404, {'status': '404', 'error': 'Not Found'})
         route = '%s %s' % (method, re.sub(r'/\d+', '/:id', path))
-        modern = self.profile == 'modern'
+        caps = self.caps
         handler = {
             'GET /version': lambda: make_response(200, dict(version=self.version, revision='abc')),
             'GET /application/settings': lambda: make_response(200, self.settings),
             'PUT /application/settings': lambda: self.put_settings(data),
             'GET /applications': self.list_apps if self.lists_apps else None,
-            'POST /applications': lambda: self.create_app(data),
-            'DELETE /applications/:id': (lambda: self.delete(self.apps, path, 'Application')) if self.lists_apps else None,
-            'POST /applications/:id/renew-secret': (lambda: self.renew(path)) if modern else None,
+            'POST /applications': (lambda: self.create_app(data)) if caps['applications_create'] else None,
+            'DELETE /applications/:id': (lambda: self.delete(self.apps, path, 'Application')) if caps['applications_delete'] else None,
+            'POST /applications/:id/renew-secret': (lambda: self.renew(path)) if caps['renew_secret'] else None,
             'GET /hooks': lambda: self.list_hooks(params),
             'POST /hooks': lambda: self.create_hook(data),
-            'PUT /hooks/:id': (lambda: self.update_hook(path, data)) if modern else None,
+            'PUT /hooks/:id': (lambda: self.update_hook(path, data)) if caps['hook_put'] else None,
             'DELETE /hooks/:id': lambda: self.delete(self.hooks, path, 'Hook'),
         }.get(route)
         if route == 'GET /hooks/:id':
             raise AssertionError('GET /hooks/:id must never be sent (fires a test event before GitLab 14.9)')
         if handler is None:
+            if caps['grape_405'] and route in ('PUT /hooks/:id', 'DELETE /applications/:id'):
+                return make_response(405, {'error': '405 Not Allowed'})
             return make_response(404, ROUTE_NOT_FOUND)
         return handler()
 
@@ -201,7 +217,7 @@ class FakeGitLab(object):
         app = self.add_app(data['name'], data['redirect_uri'], data.get('confidential', True))
         app['scopes'] = data['scopes']
         created = self.public_app(app, with_secret=True)
-        if self.profile == 'legacy':
+        if not self.caps['applications_list']:
             created = dict((k, created[k]) for k in ('application_id', 'secret', 'callback_url'))
         if self.on_create:
             self.on_create('app', data)
@@ -215,6 +231,8 @@ class FakeGitLab(object):
         return make_response(201, self.public_app(app, with_secret=True))
 
     def list_hooks(self, params):
+        if not self.caps['hooks_paginated']:
+            return make_response(200, [self.public_hook(hook) for hook in self.hooks])
         page = int(params.get('page', 1))
         per_page = int(params.get('per_page', 20))
         chunk = self.hooks[(page - 1) * per_page : page * per_page]
@@ -230,12 +248,12 @@ class FakeGitLab(object):
 
     def create_hook(self, data):
         if any(ch in (data.get('token') or '') for ch in '\r\n'):
-            return make_response(400 if self.profile == 'legacy' else 422, {'message': {'token': ['is invalid']}})
+            return make_response(422 if self.caps['hook_name'] else 400, {'message': {'token': ['is invalid']}})
         fields = dict((k, v) for k, v in data.items() if k not in ('url', 'token'))
-        if self.profile != 'modern':
+        if not self.caps['hook_name']:
             fields.pop('name', None)
             fields.pop('description', None)
-        if self.profile == 'legacy':
+        if not self.caps['hook_repository_update_events']:
             fields.pop('repository_update_events', None)
         hook = self.add_hook(data['url'], data.get('token'), **fields)
         if self.on_create:
@@ -260,6 +278,9 @@ class FakeGitLab(object):
 
     def delete(self, items, path, thing):
         item = self.find(items, path)
+        if item is None and thing == 'Application' and not self.caps['applications_delete_404']:
+            # 11.5 to early 13.x: ApplicationsFinder returns nil, and nil.destroy is a 500.
+            return make_response(500, {'message': '500 Internal Server Error'})
         if item is None:
             return make_response(404, {'message': '404 %s Not Found' % thing})
         items.remove(item)

@@ -222,3 +222,32 @@ PYTHON
     fi
     echo "=== gitlab_wiring (${profile}): none of the $(grep -c . "${secrets}") secrets appears in the -vvv output"
 done
+
+# GitLab 8.17 to 10.4 have no applications API: without an application made by
+# hand the role stops, saying what to give; with one it uses it and says so.
+profile=8.17
+rm -rf "${WORK:?}/${profile}"
+mkdir -p "${WORK}/${profile}"
+manual_secret="manual-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+playbook "${profile}" reset lab.yml -e gitlab_wiring_test_step=reset
+status=0
+ANSIBLE_ROLES_PATH=.. ansible-playbook wire.yml -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
+    -e "gitlab_lab_profile=${profile}" -e "gitlab_wiring_test_dir=${WORK}/${profile}" >"${WORK}/${profile}-no-app.log" 2>&1 || status=$?
+if [ "${status}" -eq 0 ] || ! grep -q 'gitlab_wiring_manual_application_id' "${WORK}/${profile}-no-app.log"; then
+    echo "=== gitlab_wiring (${profile}): without an application made by hand the role did not stop naming its input"
+    exit 1
+fi
+manual=(-e gitlab_wiring_manual_application_id=manual-app-8-17 -e "gitlab_wiring_manual_application_secret=${manual_secret}")
+playbook "${profile}" manual wire.yml --diff "${manual[@]}"
+expect_changed "${profile}" manual some
+grep -q 'Using the OAuth application created by hand' "${WORK}/${profile}-manual.log" || {
+    echo "=== gitlab_wiring (${profile}): the role did not say that it uses the application made by hand"
+    exit 1
+}
+playbook "${profile}" manual-second wire.yml --diff "${manual[@]}"
+expect_changed "${profile}" manual-second none
+if grep -F -q "${manual_secret}" "${WORK}/${profile}"-*.log; then
+    echo "=== gitlab_wiring (${profile}): the secret of the application made by hand appears in the output"
+    exit 1
+fi
+echo "=== gitlab_wiring (${profile}): an application made by hand is required, then used; a second run changed nothing"

@@ -1,59 +1,82 @@
 """The releases the lab can be. Each profile is data; one Profile object answers every capability question.
 
-Where each capability comes from in GitLab's source is listed in README.md (section "Sources").
+What a release can do comes from the collection's release table (plugins/module_utils/_gitlab_releases.py), the one
+the modules ask: each lab feature in RELEASE_FEATURES is on exactly where the table says the release has its
+capability. Where the table does not pin a release, the profile says which way the lab plays it ("assume"). The
+other features are the lab's own detail and are listed per profile. Where each capability comes from in GitLab's
+source is listed in README.md (section "Sources").
 """
 
-# Capability switches; each profile below sets every one of them.
-FEATURES = (
-    "applications_list",  # GET /applications (11.5+)
-    "applications_delete",  # DELETE /applications/:id (11.5+)
+import importlib.util
+import os
+
+_RELEASES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 4), "plugins", "module_utils", "_gitlab_releases.py")
+_SPEC = importlib.util.spec_from_file_location("gitlab_lab_releases", _RELEASES_FILE)
+releases = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(releases)
+
+# Lab feature -> the capability of the release table it plays.
+RELEASE_FEATURES = {
+    "api_v4": "api_v4",  # /api/v4 at all (8.17+); before, every /api/v4 request is a Rails 404
+    "grape_405": "grape_405",  # a method a path lacks answers 405 (Grape 0.18, 8.17), later 404
+    "hooks_paginated": "hooks_paginated",  # GET /hooks paginated (9.0+)
+    "applications_create": "applications_create",  # POST /applications (10.5+)
+    "applications_list": "applications_list",  # GET /applications (11.5+)
+    "applications_delete": "applications_delete",  # DELETE /applications/:id (11.5+)
+    "applications_delete_404": "applications_delete_404",  # 404 for an application that is gone (500 before)
+    "renew_secret": "renew_secret",  # POST /applications/:id/renew-secret (16.11+)
+    "koding_settings": "koding_settings",  # koding_enabled / koding_url in /application/settings (8.13 to 11.4)
+    "metadata": "metadata",  # GET /metadata (15.2+)
+    "hooks_put": "hook_put",  # PUT /hooks/:hook_id
+    "hooks_test_post": "hook_test_post",  # POST /hooks/:hook_id fires a test event
+    "hooks_get_returns_hook": "hook_get",  # GET /hooks/:hook_id returns the hook (14.9+); before, it fired a test
+    "hook_repository_update_param": "hook_repository_update_events",  # POST /hooks declares repository_update_events
+    "hook_details": "hook_name",  # name, description, branch filter, url_variables, custom_headers, alert_status
+}
+# The lab's own detail, set per profile.
+LAB_FEATURES = (
     "application_full_fields",  # id and application_name in the application entities (11.5+)
     "application_confidential",  # the confidential parameter and field
     "application_scopes_not_blank",  # scopes declared allow_blank: false ("scopes is empty")
     "application_scopes_checked",  # Doorkeeper 5 checks scopes against the server's ("doesn't match configured on the server.")
     "redirect_uri_strict",  # newer Doorkeeper: "must be a valid URI.", forbidden schemes
-    "renew_secret",  # POST /applications/:id/renew-secret (16.11+)
     "hashed_secrets",  # gloas- prefixed secrets, stored hashed
-    "koding_settings",  # koding_enabled / koding_url in /application/settings (up to 11.4)
-    "metadata",  # GET /metadata (15.2+)
-    "hooks_put",  # PUT /hooks/:hook_id
-    "hooks_test_post",  # POST /hooks/:hook_id fires a test event
-    "hooks_get_returns_hook",  # GET /hooks/:hook_id returns the hook (14.9+); before, GET /hooks/:id fired a test
-    "hook_repository_update_param",  # POST /hooks declares repository_update_events
-    "hook_details",  # name, description, branch filter, url_variables, custom_headers, alert_status
     "validation_status_422",  # hook validation errors answer 422 (400 before)
     "rate_limit_headers",  # RateLimit-* headers on Rack::Attack's 429
     "pagination_totals",  # X-Total, X-Total-Pages and rel="last"
     "pagination_count_limit",  # no totals when a list holds more than 10,000 rows (Kaminari MAX_COUNT_LIMIT)
 )
+FEATURES = tuple(RELEASE_FEATURES) + LAB_FEATURES
 COUNT_LIMIT = 10000
 
+# "features": the lab features of LAB_FEATURES that are on; "assume": release features the table leaves open there.
 PROFILES = {
-    "legacy": {
-        "version": "11.0.6",
-        "revision": "5e4ee8a9b4c",
-        "features": {
-            "koding_settings",
-            "pagination_totals",
-        },
-    },
-    "transition": {
-        "version": "11.11.8",
-        "revision": "1ae34c7b2a1",
-        "features": {
-            "applications_list",
-            "applications_delete",
-            "application_full_fields",
-            "hook_repository_update_param",
-            "pagination_totals",
-        },
-    },
-    "modern": {
-        "version": "17.5.2",
-        "revision": "3c2d5f8ab91",
-        "features": set(FEATURES) - {"koding_settings"},
-    },
+    "8.16": {"version": "8.16.9", "revision": "2e3e4ad", "features": set()},
+    "8.17": {"version": "8.17.8", "revision": "6c1b1b2", "features": set()},
+    "10.4": {"version": "10.4.7", "revision": "1e2f3a4", "features": {"pagination_totals"}, "assume": {"grape_405": False}},
+    "11.4": {"version": "11.4.12", "revision": "5d9b2e3", "features": {"pagination_totals"}},
+    "legacy": {"version": "11.0.6", "revision": "5e4ee8a9b4c", "features": {"pagination_totals"}},
+    "transition": {"version": "11.11.8", "revision": "1ae34c7b2a1", "features": {"application_full_fields", "pagination_totals"}},
+    "12.10": {"version": "12.10.14", "revision": "6a7b8c9", "features": {"application_full_fields", "pagination_totals"}},
+    "modern": {"version": "17.5.2", "revision": "3c2d5f8ab91", "features": set(LAB_FEATURES)},
 }
+# The profiles the integration targets run against (the others are checked in process, tests/lab/gitlab/test_releases.py).
+INTEGRATION_PROFILES = ("legacy", "transition", "modern")
+
+
+def release_features(version, assume=None):
+    """{feature: bool} of RELEASE_FEATURES for a release, from the release table; assume settles what it leaves open."""
+    release = version_tuple(version)[:2]
+    features = {}
+    for feature, capability in RELEASE_FEATURES.items():
+        state = releases.state(capability, release)
+        if state is None:
+            if feature not in (assume or {}):
+                raise ValueError("the release table does not pin %s for GitLab %s: say in the profile which way the lab plays it" % (capability, version))
+            state = (assume or {})[feature]
+        features[feature] = state
+    return features
+
 
 # Settings: (name, type, default). The Koding pair is there only with koding_settings.
 COMMON_SETTINGS = (
@@ -128,7 +151,8 @@ class Profile:
         self.name = name
         self.version = data["version"]
         self.revision = data["revision"]
-        self.features = {feature: feature in data["features"] for feature in FEATURES}
+        self.features = release_features(self.version, data.get("assume"))
+        self.features.update((feature, feature in data["features"]) for feature in LAB_FEATURES)
         for feature, value in (switches or {}).items():
             if feature not in self.features:
                 raise ValueError("unknown feature %r; one of: %s" % (feature, ", ".join(FEATURES)))

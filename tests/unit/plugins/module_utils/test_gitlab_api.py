@@ -213,6 +213,33 @@ def test_403_explains_admin_and_admin_mode():
     assert caught.value.method == 'PUT' and caught.value.status == 403
 
 
+def test_403_names_blocked_users_scopes_and_when_admin_mode_came():
+    client, dummy, dummy2 = client_with([make_response(403, {'message': '403 Forbidden'})])
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/hooks')
+    message = str(caught.value)
+    assert 'blocked or deactivated' in message and 'lacks a scope' in message and 'from GitLab 15.8' in message
+
+
+def test_403_for_insufficient_scope_says_so():
+    body = {'error': 'insufficient_scope', 'error_description': 'The request requires higher privileges than provided by the access token.'}
+    client, dummy, dummy2 = client_with([make_response(403, body)])
+    with pytest.raises(GitlabApiError) as caught:
+        client.post('/hooks', data={'url': 'http://koding.test/hook'})
+    message = str(caught.value)
+    assert 'insufficient_scope' in message and 'api scope' in message and 'not an administrator' not in message
+
+
+@pytest.mark.parametrize(
+    'answer', [make_response(404), make_response(404, {'status': '404', 'error': 'Not Found'}), make_response(404, text='<html>nope</html>')]
+)
+def test_a_404_not_from_grape_means_no_api_v4(answer):
+    client, dummy, dummy2 = client_with([answer])
+    with pytest.raises(GitlabApiError) as caught:
+        client.get('/application/settings')
+    assert caught.value.kind == 'no_api' and not caught.value.endpoint_unsupported
+
+
 @pytest.mark.parametrize(
     'body, expected',
     [

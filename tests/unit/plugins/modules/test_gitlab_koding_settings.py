@@ -81,7 +81,7 @@ def test_bad_url_fails_before_any_request():
 def test_modern_gitlab_enable_fails_naming_version():
     gitlab = FakeGitLab('modern')
     result, session = run(gitlab, ENABLE, expect_fail=True)
-    assert '17.5.2' in result['msg'] and '10.0' in result['msg'] and '11.' in result['msg']
+    assert '17.5.2' in result['msg'] and '8.13 to 11.4' in result['msg']
     assert result['supported'] is False
     assert session.writes() == []
 
@@ -161,6 +161,14 @@ def test_api_url_with_credentials_is_refused_before_any_request():
 def test_transition_gitlab_has_no_koding_settings():
     gitlab = FakeGitLab('transition')
     result, session = run(gitlab, ENABLE, expect_fail=True)
-    assert '13.12.15' in result['msg'] and '11.4' in result['msg'] and result['supported'] is False
+    assert gitlab.version in result['msg'] and '11.4' in result['msg'] and result['supported'] is False
     result, session = run(gitlab, dict(koding_enabled=False, koding_url=KODING_URL))
     assert not result['changed'] and any('ignored' in w for w in result['warnings'])
+
+
+def test_api_v3_only_gitlab_is_refused_naming_its_release_and_8_17():
+    """GitLab 8.13 to 8.16 have the Koding settings, but only under /api/v3: every /api/v4 request is a Rails 404."""
+    gitlab = FakeGitLab('8.16.9')
+    result, session = run(gitlab, ENABLE, expect_fail=True)
+    assert '8.16.9' in result['msg'] and '8.17' in result['msg'] and 'API v3' in result['msg']
+    assert result['api_error']['kind'] == 'no_api' and session.writes() == []

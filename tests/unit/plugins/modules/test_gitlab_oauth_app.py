@@ -8,6 +8,7 @@ import json
 from unittest import mock
 
 import pytest
+import requests
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_oauth_app
@@ -127,7 +128,7 @@ def test_renew_secret_fails_naming_versions_where_gitlab_cannot():
     gitlab = FakeGitLab('transition')
     gitlab.add_app('Koding', CALLBACK)
     result, dummy = run(gitlab, dict(APP, renew_secret=True), expect_fail=True)
-    assert '13.12.15' in result['msg'] and '16.11' in result['msg']
+    assert gitlab.version in result['msg'] and '16.11' in result['msg']
     assert result['unsupported'] is True and result['listing_supported'] is True
     result, session = run(gitlab, dict(APP, renew_secret=True), check_mode=True, expect_fail=True)
     assert '16.11' in result['msg'] and session.writes() == []
@@ -306,3 +307,68 @@ def test_legacy_renew_secret_is_ignored_when_the_application_is_created():
     gitlab = FakeGitLab('legacy')
     result, dummy = run(gitlab, dict(APP, renew_secret=True))
     assert result['changed'] and result['secret'] == gitlab.apps[0]['secret']
+
+
+# ---- releases the lab's three profiles do not show ---------------------------------------------
+@pytest.mark.parametrize('version', ['8.17.8', '10.4.7'])
+def test_gitlab_without_applications_api_is_unsupported_and_points_to_the_admin_area(version):
+    """8.17 to 10.4 have no /applications at all: the failure is marked unsupported, not a plain error."""
+    gitlab = FakeGitLab(version)
+    result, session = run(gitlab, APP, expect_fail=True)
+    assert result['unsupported'] is True and result['create_supported'] is False and result['listing_supported'] is False
+    assert version in result['msg'] and '10.5' in result['msg'] and 'Admin Area, Applications' in result['msg']
+    assert 'gitlab_wiring_manual_application_id' in result['msg']
+    assert gitlab.apps == []
+
+
+def test_api_v3_only_gitlab_is_refused_naming_its_release_and_8_17():
+    gitlab = FakeGitLab('8.16.9')
+    result, session = run(gitlab, APP, expect_fail=True)
+    assert '8.16.9' in result['msg'] and '8.17' in result['msg'] and session.writes() == []
+
+
+@pytest.mark.parametrize('version', ['11.11.8', '12.10.14'])
+def test_deleting_an_application_already_gone_answers_500_and_counts_as_gone(version):
+    """11.5 to early 13.x answer 500 (nil.destroy) to DELETE /applications/:id of an application that is gone."""
+    gitlab = FakeGitLab(version)
+    app = gitlab.add_app('Koding', CALLBACK)
+
+    def racing(method, path, params, data, headers):
+        if method == 'DELETE':
+            gitlab.apps.remove(app)  # another run deleted it between our list and our delete
+        return gitlab(method, path, params, data, headers)
+
+    session = FakeSession(racing)
+    result = run_module(gitlab_oauth_app.main, dict(name='Koding', state='absent'), session)
+    assert not result['changed'] and result['application'] == {}
+    assert [call['method'] for call in session.calls[-2:]] == ['DELETE', 'GET']
+
+
+def test_a_real_500_to_delete_still_fails():
+    gitlab = FakeGitLab('12.10.14')
+    gitlab.add_app('Koding', CALLBACK)
+
+    def broken(method, path, params, data, headers):
+        if method == 'DELETE':
+            return make_response(500, {'message': '500 Internal Server Error'})
+        return gitlab(method, path, params, data, headers)
+
+    result = run_module(gitlab_oauth_app.main, dict(name='Koding', state='absent'), FakeSession(broken), expect_fail=True)
+    assert result['api_error']['status'] == 500 and len(gitlab.apps) == 1
+
+
+@pytest.mark.parametrize('profile', ['legacy', 'modern'])
+def test_lost_answer_to_a_create_points_to_the_admin_area(profile):
+    """The POST reached GitLab, which may have created the application: not a "could not be reached" error."""
+    gitlab = FakeGitLab(profile)
+
+    def lost(method, path, params, data, headers):
+        if method == 'POST':
+            gitlab(method, path, params, data, headers)
+            return requests.exceptions.ReadTimeout('read timed out')
+        return gitlab(method, path, params, data, headers)
+
+    result = run_module(gitlab_oauth_app.main, APP, FakeSession(lost), expect_fail=True)
+    assert 'could not be reached' not in result['msg'] and 'Check api_url' not in result['msg']
+    assert 'may have created' in result['msg'] and 'Admin Area, Applications' in result['msg']
+    assert len(gitlab.apps) == 1

@@ -220,8 +220,8 @@ def test_legacy_never_fights_repository_update_events(wanted):
     assert len(gitlab.hooks) == 1
 
 
-def test_transition_sends_repository_update_events_and_recreates_to_change_it():
-    gitlab = FakeGitLab('transition')
+def test_sends_repository_update_events_where_post_takes_it_and_recreates_to_change_it():
+    gitlab = FakeGitLab('14.1.8')
     result, session = run(gitlab, dict(HOOK, repository_update_events=False))
     assert session.writes()[0]['data']['repository_update_events'] is False
     result, session = run(gitlab, dict(HOOK, repository_update_events=True))
@@ -318,3 +318,32 @@ def test_url_credentials_are_redacted_everywhere():
     gitlab.add_hook(secret_url)
     result, session = run(gitlab, dict(url=secret_url), expect_fail=True)
     assert 's3cr3t-pass' not in json.dumps(result) and '2 system hooks' in result['msg']
+
+
+# ---- releases the lab's three profiles do not show ---------------------------------------------
+@pytest.mark.parametrize('version', ['11.5.0', '11.11.8', '12.10.14', '13.12.15'])
+def test_repository_update_events_never_fights_where_post_ignores_it(version):
+    """Up to 13.12 POST /hooks drops repository_update_events (the hook keeps true) and there is no PUT."""
+    gitlab = FakeGitLab(version)
+    args = dict(HOOK, repository_update_events=False)
+    result, session = run(gitlab, args)
+    assert result['changed'] and 'repository_update_events' not in session.writes()[0]['data']
+    assert any('repository_update_events' in w and '14.0 or 14.1' in w for w in result['warnings'])
+    for dummy in range(2):
+        result, session = run(gitlab, args)
+        assert not result['changed'] and session.writes() == [] and result['warnings'] == []
+    assert len(gitlab.hooks) == 1 and gitlab.hooks[0]['_token'] == TOKEN
+
+
+def test_8_17_answers_405_for_a_missing_put_and_the_hook_is_recreated():
+    gitlab = FakeGitLab('8.17.8')
+    gitlab.add_hook(URL, TOKEN, push_events=False)
+    result, session = run(gitlab, HOOK)
+    assert result['changed'] and [w['method'] for w in session.writes()] == ['PUT', 'DELETE', 'POST']
+    assert len(gitlab.hooks) == 1 and gitlab.hooks[0]['push_events'] is True
+
+
+def test_api_v3_only_gitlab_is_refused_naming_its_release_and_8_17():
+    gitlab = FakeGitLab('8.13.12')
+    result, session = run(gitlab, HOOK, expect_fail=True)
+    assert '8.13.12' in result['msg'] and '8.17' in result['msg'] and session.writes() == []

@@ -118,6 +118,9 @@ def find_application(ctx):
 
 
 def delete_application(ctx):
+    if path_id(ctx) not in ctx.state.applications and not ctx.profile.has("applications_delete_404"):
+        # 11.5 to early 13.x: ApplicationsFinder returns nil for an unknown id, and nil.destroy is a 500.
+        raise ApiError(500, {"message": "500 Internal Server Error"})
     app = find_application(ctx)
     ctx.state.remove_application(app["id"])
     return 204, None
@@ -131,7 +134,7 @@ def renew_secret(ctx):
 
 
 ROUTES = [
-    ("POST", r"/api/v4/applications", create_application, "admin", None),
+    ("POST", r"/api/v4/applications", create_application, "admin", "applications_create"),
     ("GET", r"/api/v4/applications", list_applications, "admin", "applications_list"),
     ("DELETE", r"/api/v4/applications/(?P<id>[^/]+)", delete_application, "admin", "applications_delete"),
     ("POST", r"/api/v4/applications/(?P<id>[^/]+)/renew-secret", renew_secret, "admin", "renew_secret"),

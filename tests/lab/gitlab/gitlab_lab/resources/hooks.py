@@ -78,6 +78,9 @@ def find_hook(ctx, thing=None):
 
 
 def list_hooks(ctx):
+    if not ctx.profile.has("hooks_paginated"):
+        # 8.17: every hook in one answer, without pagination headers.
+        return 200, [hook_json(ctx, hook) for hook in ctx.state.hooks.values()]
     chunk, headers = paginate(ctx, list(ctx.state.hooks.values()))
     return 200, [hook_json(ctx, hook) for hook in chunk], headers
 
