@@ -356,7 +356,7 @@ class OAuthApp(object):
                     'applications_create',
                     'Create the application by hand in %s (redirect URI %r, scopes %r) and use its application id and '
                     'secret; the gitlab_wiring role takes them as gitlab_wiring_manual_application_id and '
-                    'gitlab_wiring_manual_application_secret.' % (ADMIN_PAGE, self.module.shown_url(self.redirect_uri), self.scopes),
+                    'gitlab_wiring_manual_application_secret.' % (ADMIN_PAGE, redact_userinfo(self.redirect_uri), self.scopes),
                     listing_supported=listing_supported,
                     create_supported=False,
                 )
