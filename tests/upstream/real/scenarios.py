@@ -7,7 +7,7 @@ for test_real.py to judge. Each sign-in goes the way the browser goes:
 1. the page on gitlab.<host> (a Koding session: the clientId cookie, and _csrf);
 2. GitLab: sign in, authorize the Koding application, back to KONFIG.gitlab.redirectUri with a code;
 3. the real callback, GET /-/oauth/gitlab/callback?code=..., which redirects to /Home/Oauth?provider=gitlab&error=...
-   (servers/lib/server/helpers.coffee:220-226);
+   (servers/lib/server/helpers.coffee:230-237);
 4. what the page then does (client/landing/site.landing/coffee/core/oauthcontroller.coffee:53-78): POST /OAuth
    with isUserLoggedIn and provider, which runs JUser.authenticateWithOauth (servers/lib/server/oauth.coffee).
 Then the database says who the session belongs to, and which user holds the GitLab identity.

@@ -182,7 +182,7 @@ def username(name):
 
 
 def error_of(location):
-    """The error of a /Home/Oauth redirect (helpers.coffee:220-226), None for error=null or another location."""
+    """The error of a /Home/Oauth redirect (helpers.coffee:230-237), None for error=null or another location."""
     if not location or not location.startswith('/Home/Oauth?'):
         return None
     error = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get('error', ['null'])[0]

@@ -219,9 +219,10 @@ def signup_flavour():
 
 
 def oauth_redirect(error):
-    """helpers.coffee:220-226 redirectOauth without a returnUrl: /Home/Oauth?provider=gitlab&error=<err>, the error
-    as Express's res.redirect encodes it (null when there is none)."""
-    return '/Home/Oauth?provider=gitlab&error=' + urllib.parse.quote(str(error), safe="!'()*-._~")
+    """helpers.coffee:230-237 redirectOauth without a returnUrl: /Home/Oauth?provider=gitlab&error=<err> (null when
+    there is none). Express 4.9.5 (package.json:47) sets the Location as given (express/lib/response.js res.location):
+    the message's spaces stay spaces."""
+    return '/Home/Oauth?provider=gitlab&error=' + str(error)
 
 
 class StoreError(Exception):
