@@ -39,6 +39,17 @@ ROLE_EDITED_FILES = (
     'workers/social/lib/social/models/user/index.coffee',
     'servers/lib/server/handlers/api/gitlab/user.coffee',
 )
+# The upstream files that tests/lab/koding/build.sh adds to the stand-in's checkout (upstream_checkout_files).
+UPSTREAM_CHECKOUT_FILES = (
+    'servers/lib/server/gitlab_callback.coffee',
+    'servers/lib/server/setsession.coffee',
+    'workers/social/lib/social/models/oauth.coffee',
+    'workers/social/lib/social/models/user/reservedteamdomains.coffee',
+    'workers/social/lib/social/models/user/emailchecker.coffee',
+    'workers/social/lib/social/models/user/index.coffee',
+    'servers/lib/server/handlers/api/gitlab/user.coffee',
+    'install/docker-mongo/default-db-dump.tar.bz2',
+)
 # Where the role mounts the checkout in the backend container (compose.yml.j2).
 CONTAINER_CHECKOUT = '/opt/koding'
 

@@ -18,20 +18,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import HERE, REPO_ROOT, UPSTREAM_DIR, clean_env, missing
+from conftest import HERE, REPO_ROOT, UPSTREAM_CHECKOUT_FILES, UPSTREAM_DIR, clean_env, missing
 
 STANDIN = os.path.join(REPO_ROOT, 'tests', 'lab', 'koding', 'standin')
-# The upstream files that tests/lab/koding/build.sh adds to the stand-in's checkout (upstream_checkout_files).
-UPSTREAM_CHECKOUT_FILES = (
-    'servers/lib/server/gitlab_callback.coffee',
-    'servers/lib/server/setsession.coffee',
-    'workers/social/lib/social/models/oauth.coffee',
-    'workers/social/lib/social/models/user/reservedteamdomains.coffee',
-    'workers/social/lib/social/models/user/emailchecker.coffee',
-    'workers/social/lib/social/models/user/index.coffee',
-    'servers/lib/server/handlers/api/gitlab/user.coffee',
-    'install/docker-mongo/default-db-dump.tar.bz2',
-)
 HARNESS = os.path.join(HERE, 'harness')
 PRELOAD = os.path.join(HARNESS, 'preload.js')
 GITLAB_SPECS = 'servers/lib/server/handlers/api/gitlab'

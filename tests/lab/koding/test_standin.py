@@ -452,8 +452,8 @@ def test_oauth_callback_of_upstream_asks_api_v3_and_fails_on_gitlab_11(standin, 
     app, code = oauth_code(gitlab_lab)
     koding = start_for_sso(standin, gitlab_lab, app)
     status, _body, headers = callback(koding, code)
-    # helpers.coffee:220-226: the failure goes to the page that shows it.
-    assert status == 302 and headers['Location'] == '/Home/Oauth?provider=gitlab&error=could%20not%20get%20access%20token'
+    # helpers.coffee:230-237: the failure goes to the page that shows it.
+    assert status == 302 and headers['Location'] == '/Home/Oauth?provider=gitlab&error=could not get access token'
     with open(standin.log_path, encoding='utf-8') as handle:
         assert 'Failed to fetch user info from /api/v3/user' in handle.read()
 
@@ -490,7 +490,7 @@ def test_oauth_callback_without_the_sign_up_edit_refuses_unlinked_users(standin,
     # even when a Koding user has the same username (matching is by GitLab user id only).
     (status, _body, headers), koding, _code = sso_team_then_callback(standin, gitlab_lab, 'labuser', sign_up=False)
     assert status == 302
-    assert headers['Location'] == '/Home/Oauth?provider=gitlab&error=Koding%20Solo%20registrations%20are%20closed!'
+    assert headers['Location'] == '/Home/Oauth?provider=gitlab&error=Koding Solo registrations are closed!'
     assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 1
 
 
@@ -500,6 +500,53 @@ def test_oauth_callback_with_the_sign_up_edit_never_takes_an_account_by_username
     assert status == 302 and headers['Location'] == '/'
     members = json.loads(koding.get('/-/team/gitlab')[1])['counts']['members']
     assert members == 2  # a second account (labuser + 8 hex digits), not the owner's
+
+
+def fresh_code(gitlab_lab, app):
+    """Another authorization code for app, as GitLab's administrator (root, admin@example.com)."""
+    redirect_uri = 'http://gitlab.%s/-/oauth/gitlab/callback' % HOST
+    query = urllib.parse.urlencode({'client_id': app['application_id'], 'redirect_uri': redirect_uri, 'response_type': 'code', 'state': 'lab-state'})
+    status, body, headers = gitlab_lab.get('/oauth/authorize?' + query, headers={'PRIVATE-TOKEN': ADMIN_TOKEN})
+    assert status == 302, body
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(headers['Location']).query)['code'][0]
+
+
+def test_login_with_the_password_then_gitlab_links_that_user(standin, gitlab_lab):
+    # handlers/login.coffee:8-28: JUser.login, 403 with its error, else a session cookie and 200.
+    write_checkout_file(standin, 'servers/lib/server/gitlab_callback.coffee', EDITED_CALLBACK)
+    write_checkout_file(standin, 'workers/social/lib/social/models/user/index.coffee', EDITED_USER_MODEL)
+    app, code = oauth_code(gitlab_lab)
+    koding = start_for_sso(standin, gitlab_lab, app)
+    assert create_team(koding, 'gitlab', 'labowner')[0] == 200
+    koding.cookies.clear()
+    koding.get('/')
+    login = {'_csrf': koding.cookies['_csrf'], 'username': 'labowner', 'groupName': 'gitlab'}
+    assert koding.post('/Login', form=dict(login, password='wrong-password'))[:2] == (403, 'Access denied!')
+    assert koding.post('/Login', form=dict(login, _csrf='other', password='correct-horse-1'))[:2] == (403, '_csrf token is not valid')
+    before = koding.cookies['clientId']
+    assert koding.post('/Login', form=dict(login, password='correct-horse-1'))[:2] == (200, '')
+    assert koding.cookies['clientId'] != before
+    # user/index.coffee:1160-1169: signed in, the GitLab identity is linked to that user (persistOauthInfo).
+    status, _body, headers = callback(koding, code)
+    assert status == 302 and headers['Location'] == '/'
+    # Then sign in with GitLab finds that user: no new account (the sign-up edit would make one for an unlinked identity).
+    stranger = Client(koding.port)
+    stranger.get('/')
+    assert callback(stranger, fresh_code(gitlab_lab, app))[2]['Location'] == '/'
+    assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 1
+
+
+def test_oauth_sign_up_refuses_an_address_another_user_has_once_sanitized(standin, gitlab_lab):
+    # user/index.coffee:1286-1291, 1797-1806 (emailAvailable): addresses compared without dots and +labels.
+    write_checkout_file(standin, 'servers/lib/server/gitlab_callback.coffee', EDITED_CALLBACK)
+    write_checkout_file(standin, 'workers/social/lib/social/models/user/index.coffee', EDITED_USER_MODEL)
+    app, code = oauth_code(gitlab_lab)
+    koding = start_for_sso(standin, gitlab_lab, app)
+    assert create_team(koding, 'gitlab', 'labowner', email='ad.min+lab@example.com')[0] == 200
+    koding.cookies.clear()
+    status, _body, headers = callback(koding, code)
+    assert status == 302 and headers['Location'] == '/Home/Oauth?provider=gitlab&error=Email is already in use!'
+    assert json.loads(koding.get('/-/team/gitlab')[1])['counts']['members'] == 1
 
 
 # Team of the session from the host name --------------------------------------------------------------

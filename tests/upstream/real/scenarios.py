@@ -7,10 +7,14 @@ for test_real.py to judge. Each sign-in goes the way the browser goes:
 1. the page on gitlab.<host> (a Koding session: the clientId cookie, and _csrf);
 2. GitLab: sign in, authorize the Koding application, back to KONFIG.gitlab.redirectUri with a code;
 3. the real callback, GET /-/oauth/gitlab/callback?code=..., which redirects to /Home/Oauth?provider=gitlab&error=...
-   (servers/lib/server/helpers.coffee:220-226);
+   (servers/lib/server/helpers.coffee:230-237);
 4. what the page then does (client/landing/site.landing/coffee/core/oauthcontroller.coffee:53-78): POST /OAuth
    with isUserLoggedIn and provider, which runs JUser.authenticateWithOauth (servers/lib/server/oauth.coffee).
 Then the database says who the session belongs to, and which user holds the GitLab identity.
+
+test_differential.py runs the same scenarios against the Koding stand-in (tests/lab/koding/standin), in its own
+process: it sets OBSERVER to read the stand-in's store instead of upstream's Mongo, and ONE_STEP, as the stand-in
+signs in at the callback (there is no POST /OAuth to make).
 """
 
 import json
@@ -55,6 +59,38 @@ def mongo(collection, query):
         timeout=60,
     )
     return json.loads([line for line in result.stdout.splitlines() if line.startswith('RESULT ')][-1][len('RESULT ') :])
+
+
+class MongoObserver:
+    """What upstream's database says (read with upstream's own driver)."""
+
+    @staticmethod
+    def session_username(client_id):
+        session = mongo('jSessions', {'clientId': client_id})
+        return session[0].get('username') if session else None
+
+    @staticmethod
+    def linked(gitlab_id):
+        return [user['username'] for user in mongo('jUsers', {'foreignAuth.gitlab.foreignId': str(gitlab_id)})]
+
+    @staticmethod
+    def users(username):
+        return [user['username'] for user in mongo('jUsers', {'username': username})]
+
+    @staticmethod
+    def team_member(username):
+        """Whether the account of username is a member of the team (a jraphical 'member' relationship)."""
+        group = mongo('jGroups', {'slug': TEAM})
+        accounts = mongo('jAccounts', {'profile.nickname': username})
+        if not group or not accounts:
+            return False
+        edges = mongo('relationships', {'sourceId': {'$oid': group[0]['_id']}, 'targetId': {'$oid': accounts[0]['_id']}, 'as': 'member'})
+        return bool(edges)
+
+
+OBSERVER = MongoObserver()
+# The stand-in signs in at the callback itself: no POST /OAuth after it.
+ONE_STEP = False
 
 
 def gitlab_api(method, path, **kwargs):
@@ -110,34 +146,31 @@ class Browser:
     def sign_in_with_gitlab(self, login, logged_in=False):
         """Steps 2-4 of the module docstring; what each answered, and whom the session now belongs to."""
         code = self.gitlab_code(login, PASSWORD)
-        callback = self.koding_request('GET', '/-/oauth/gitlab/callback', params={'code': code})
-        oauth = self.koding_request('POST', '/OAuth', data={'isUserLoggedIn': 'true' if logged_in else 'false', 'provider': 'gitlab'})
-        try:
-            body = oauth.json()
-        except ValueError:
-            body = oauth.text
-        session = mongo('jSessions', {'clientId': self.cookie('clientId')})
-        return {
-            'callback_status': callback.status_code,
-            'callback_location': callback.headers.get('Location'),
-            'oauth_status': oauth.status_code,
-            'oauth_error': body if oauth.status_code != 200 else None,
-            'session_username': session[0].get('username') if session else None,
-        }
+        return self.callback({'code': code}, logged_in=logged_in)
+
+    def callback(self, params, logged_in=False):
+        """The real callback with params, then (unless it failed or ONE_STEP) what the page posts."""
+        callback = self.koding_request('GET', '/-/oauth/gitlab/callback', params=params)
+        location = callback.headers.get('Location') or ''
+        result = {'callback_status': callback.status_code, 'callback_location': callback.headers.get('Location'), 'oauth_status': None, 'oauth_error': None}
+        # The page posts /OAuth only when the callback brought no error (oauthcontroller.coffee:53-78).
+        if not ONE_STEP and location.endswith('error=null'):
+            oauth = self.koding_request('POST', '/OAuth', data={'isUserLoggedIn': 'true' if logged_in else 'false', 'provider': 'gitlab'})
+            try:
+                body = oauth.json()
+            except ValueError:
+                body = oauth.text
+            result.update(oauth_status=oauth.status_code, oauth_error=body if oauth.status_code != 200 else None)
+        result['session_username'] = OBSERVER.session_username(self.cookie('clientId'))
+        return result
 
 
 def linked_users(gitlab_id):
-    return [user['username'] for user in mongo('jUsers', {'foreignAuth.gitlab.foreignId': str(gitlab_id)})]
+    return OBSERVER.linked(gitlab_id)
 
 
 def team_member(username):
-    """Whether the account of username is a member of the team (a jraphical 'member' relationship)."""
-    group = mongo('jGroups', {'slug': TEAM})
-    accounts = mongo('jAccounts', {'profile.nickname': username})
-    if not group or not accounts:
-        return False
-    edges = mongo('relationships', {'sourceId': {'$oid': group[0]['_id']}, 'targetId': {'$oid': accounts[0]['_id']}, 'as': 'member'})
-    return bool(edges)
+    return bool(username) and OBSERVER.team_member(username)
 
 
 def create_gitlab_user(username, email, name):
@@ -161,7 +194,8 @@ def create_team(owner):
     return {'status': answer.status_code, 'body': answer.text[:300]}
 
 
-def main():
+def run():
+    """Every scenario, in order; what each answered."""
     results = {'redirect_uri': REDIRECT_URI}
     owner = 'hopper'
     results['create_team'] = create_team(owner)
@@ -170,6 +204,8 @@ def main():
         'new': create_gitlab_user('ada.lab', 'ada@lab.invalid', 'Ada Lovelace'),
         'clash': create_gitlab_user(owner, 'grace.hopper@lab.invalid', 'Grace Hopper'),
         'linker': create_gitlab_user('linker', 'linker@lab.invalid', 'Link Er'),
+        # The team owner's address, written another way (emailsanitize drops dots and +labels when it compares).
+        'mailer': create_gitlab_user('mailer', 'hop.per+gitlab@lab.invalid', 'Mail Er'),
     }
     # The system hook, as the GitLab stage registers it, then a user GitLab creates afterwards.
     gitlab_api('POST', '/hooks', json={'url': KODING + '/-/api/gitlab', 'token': env_value('KONFIG_GITLAB_SYSTEMHOOKTOKEN')})
@@ -177,7 +213,7 @@ def main():
     deliveries = requests.get(GITLAB + '/__lab__/deliveries', timeout=30).json()
     results['hook_delivery'] = [delivery.get('status') for delivery in deliveries if delivery.get('event_name') == 'user_create']
     results['hook_user'] = {
-        'koding_users': [user['username'] for user in mongo('jUsers', {'username': 'turing'})],
+        'koding_users': OBSERVER.users('turing'),
         'linked_before_sign_in': linked_users(ids['hook']),
     }
     results['ids'] = ids
@@ -211,6 +247,24 @@ def main():
     linked.open_koding()
     results['linked_user'] = dict(linked.sign_in_with_gitlab('linker'), linked=linked_users(ids['linker']))
 
+    # A GitLab user new to Koding whose address a Koding user (the team owner) already has.
+    mailer = Browser()
+    mailer.open_koding()
+    results['email_in_use'] = dict(mailer.sign_in_with_gitlab('mailer'), linked=linked_users(ids['mailer']))
+
+    # The callback without a code, and with a code GitLab never issued: the failure redirect, no sign-in.
+    for name, params in (('no_code', {}), ('bad_code', {'code': 'not-a-code-' + uuid.uuid4().hex})):
+        browser = Browser()
+        browser.open_koding()
+        results[name] = browser.callback(params)
+
+    for name in ('new_user_again', 'username_clash', 'link', 'linked_user', 'email_in_use'):
+        results[name]['team_member'] = team_member(results[name]['session_username'])
+    return results
+
+
+def main():
+    results = run()
     with open(os.path.join(os.environ['STACK_WORK'], 'scenarios.json'), 'w', encoding='utf-8') as handle:
         json.dump(results, handle, indent=2)
     print(json.dumps(results, indent=2))

@@ -108,7 +108,7 @@ def render_role(directory, extra):
     for path in EDITED:
         with open(os.path.join(TREE, path), encoding='utf-8') as handle:
             sources[path] = handle.read()
-    role_vars = dict(ROLE_VARS, **ROLE_STACK_VARS, **extra, koding_probe={'sources': sources})
+    role_vars = dict(ROLE_VARS, **dict(ROLE_STACK_VARS, **extra), koding_probe={'sources': sources})
     for playbook in ('render-role.yml', 'render-overlays.yml'):
         render(playbook, role_vars, directory)
     import yaml  # pylint: disable=import-outside-toplevel
@@ -243,6 +243,18 @@ def test_sign_in_with_the_role_edits(stack_run, profile):
     assert results['password_login']['status'] == 200
     assert results['link']['session_username'] == 'hopper' and results['link']['linked'] == ['hopper']
     assert results['linked_user']['session_username'] == 'hopper'
+    # A GitLab user whose address the owner has (dots and +label dropped when compared): refused, nobody linked.
+    mailer = results['email_in_use']
+    assert (mailer['oauth_status'], mailer['oauth_error']) == (400, 'Email is already in use!') and mailer['linked'] == [], mailer
+    assert_failed_callbacks(results)
+
+
+def assert_failed_callbacks(results):
+    """No code, or a code GitLab never issued: the failure redirect (spaces as Express 4.9.5 leaves them), a guest."""
+    for name in ('no_code', 'bad_code'):
+        result = results[name]
+        assert result['callback_status'] == 302 and result['callback_location'] == '/Home/Oauth?provider=gitlab&error=could not get access token', result
+        assert result['oauth_status'] is None and result['session_username'].startswith('guest-'), result
 
 
 @pytest.mark.parametrize('profile', ['legacy', 'modern'])
@@ -250,7 +262,7 @@ def test_without_the_edits_upstream_refuses(stack_run, profile):
     results, _work = stack_run(profile, False)
     print(json.dumps(results, indent=1))
     refusal = 'Koding Solo registrations are closed!'
-    for name in ('new_user', 'new_user_again', 'hook_user', 'username_clash'):
+    for name in ('new_user', 'new_user_again', 'hook_user', 'username_clash', 'email_in_use'):
         result = results[name]
         assert result['callback_location'] == '/Home/Oauth?provider=gitlab&error=null', name
         assert (result['oauth_status'], result['oauth_error']) == (400, refusal), (name, result)
@@ -260,3 +272,4 @@ def test_without_the_edits_upstream_refuses(stack_run, profile):
     # What upstream already does keeps working: link after a password sign-in, then sign in with GitLab.
     assert results['link']['session_username'] == 'hopper' and results['link']['linked'] == ['hopper']
     assert signed_in(results['linked_user']) and results['linked_user']['session_username'] == 'hopper'
+    assert_failed_callbacks(results)

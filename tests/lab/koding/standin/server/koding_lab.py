@@ -82,6 +82,10 @@ SEED_USERS = {'admin': 'root@localhost', 'guestuser': ''}
 SEED_NAMES = ('admin', 'guestuser', 'koding', 'guests')
 # index.coffee:97 app.post '/:name?/Register'
 REGISTER_URL = re.compile(r'^(/[^/]+)?/Register$')
+# index.coffee:98 app.post '/:name?/Login'
+LOGIN_URL = re.compile(r'^(/[^/]+)?/Login$')
+# user/index.coffee:1161-1164 (JUser.authenticateWithOauth with isUserLoggedIn): the GitLab identity is another user's
+ALREADY_LINKED = 'Account is already linked with another user.'
 UNKNOWN_USER = 'Unknown user name'
 SETSESSION_FILE = 'servers/lib/server/setsession.coffee'
 CALLBACK_FILE = 'servers/lib/server/gitlab_callback.coffee'
@@ -215,9 +219,10 @@ def signup_flavour():
 
 
 def oauth_redirect(error):
-    """helpers.coffee:220-226 redirectOauth without a returnUrl: /Home/Oauth?provider=gitlab&error=<err>, the error
-    as Express's res.redirect encodes it (null when there is none)."""
-    return '/Home/Oauth?provider=gitlab&error=' + urllib.parse.quote(str(error), safe="!'()*-._~")
+    """helpers.coffee:230-237 redirectOauth without a returnUrl: /Home/Oauth?provider=gitlab&error=<err> (null when
+    there is none). Express 4.9.5 (package.json:47) sets the Location as given (express/lib/response.js res.location):
+    the message's spaces stay spaces."""
+    return '/Home/Oauth?provider=gitlab&error=' + str(error)
 
 
 class StoreError(Exception):
@@ -319,6 +324,18 @@ class MemoryStore:
         with self.lock:
             self.sessions[token] = {'username': username, 'team': team}
         return token
+
+    def session_user(self, token):
+        with self.lock:
+            session = self.sessions.get(token or '')
+            return session['username'] if session else None
+
+    def link_gitlab(self, username, gitlab_id):
+        with self.lock:
+            for user in self.users.values():
+                if user.get('gitlab_id') == gitlab_id:
+                    user['gitlab_id'] = None
+            self.users[username]['gitlab_id'] = gitlab_id
 
 
 class PostgresStore:
@@ -470,6 +487,21 @@ class PostgresStore:
         self._run(query)
         return token
 
+    def session_user(self, token):
+        def query(cursor):
+            cursor.execute('SELECT username FROM lab_sessions WHERE token = %s', (token or '',))
+            row = cursor.fetchone()
+            return row[0] if row else None
+
+        return self._run(query)
+
+    def link_gitlab(self, username, gitlab_id):
+        def query(cursor):
+            cursor.execute('UPDATE lab_users SET gitlab_id = NULL WHERE gitlab_id = %s', (gitlab_id,))
+            cursor.execute('UPDATE lab_users SET gitlab_id = %s WHERE username = %s', (gitlab_id, username))
+
+        self._run(query)
+
 
 def log(message):
     print('[koding-lab] %s' % message, file=sys.stderr, flush=True)
@@ -605,6 +637,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.create_team(body or {}, extra, client_id)
             elif REGISTER_URL.match(path):
                 self.register(body or {}, extra, client_id)
+            elif LOGIN_URL.match(path):
+                self.login(body or {}, extra, client_id)
             elif path == '/-/api/gitlab' and self.konfig['gitlab']['hooksEnabled']:
                 self.gitlab_hook(body)
             else:
@@ -809,6 +843,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         redirect = form.get('redirect')
         self.send(301, headers=headers + [('Location', '/' if redirect is None else redirect)])  # :10-11, :45
 
+    def login(self, form, cookies, client_id):
+        """POST /[<name>/]Login: csrf.coffee, then handlers/login.coffee:8-31 (JUser.login; its error 403 plain text)."""
+        if not self.csrf_valid(form):
+            self.send(403, '_csrf token is not valid', headers=cookies)
+            return
+        if not client_id:
+            self.send(500, {'message': 'clientId is not set'}, headers=cookies)
+            return
+        error, user = self.user_login(form)
+        if error:
+            self.send(403, error, headers=cookies)
+            return
+        team = form.get('groupName') or 'koding'
+        session = self.store.create_session(user['username'], team)
+        log('user %s logged in, team %s' % (user['username'], team))
+        self.send(200, headers=cookies + [('Set-Cookie', 'clientId=%s; Path=/' % session)])  # :29 setSessionCookie
+
+    def email_taken(self, email):
+        """emailAvailable (user/index.coffee:1797-1806): another user's address, once both are sanitized strictly."""
+        domain = self.mail_domain()
+        strict = emailsanitize(emailsanitize(email, mail_domain=domain), strict=True, mail_domain=domain)
+        taken = list(self.store.emails()) + [address for address in SEED_USERS.values() if address]
+        return any(emailsanitize(other, strict=True, mail_domain=domain) == strict for other in taken)
+
     def query(self):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
 
@@ -984,13 +1042,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # takes both steps at once, and answers a refusal with the redirect the page would show it on.
         gitlab_id = str(user['id'])
         known = self.store.get_user(gitlab_id=gitlab_id)  # fetchUserByProvider: by GitLab user id only (:1119-1128)
-        if known:
+        signed_in = self.store.session_user(self.cookies().get('clientId'))
+        if signed_in:
+            # isUserLoggedIn (the page posts it when its session is a user's, oauthcontroller.coffee:53-78):
+            # the identity is linked to that user (persistOauthInfo), unless another user holds it (:1160-1169).
+            if known and known['username'] != signed_in:
+                self.send(302, headers=cookies + [('Location', oauth_redirect(ALREADY_LINKED))])
+                return
+            self.store.link_gitlab(signed_in, gitlab_id)
+            username = signed_in
+        elif known:
             username = known['username']
         elif not signup_flavour()['sign_up']:
             log('[GITLAB] %s' % SOLO_CLOSED)
             self.send(302, headers=cookies + [('Location', oauth_redirect(SOLO_CLOSED))])
             return
-        elif user.get('email') and self.store.get_user(email=user['email']):
+        elif user.get('email') and self.email_taken(user['email']):
             self.send(302, headers=cookies + [('Location', oauth_redirect('Email is already in use!'))])  # verifyUser
             return
         else:
