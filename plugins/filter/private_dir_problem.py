@@ -13,7 +13,7 @@ description:
     may be.
   - The P(koding.gitlab.koding#role) role keeps its project directory private, and the
     P(koding.gitlab.gitlab_wiring#role) role the directory of the credentials file. Their input checks refuse, before
-    any change, a path that is not absolute or not in normal form (C(..), C(.), C(//)), a directory of the system
+    any change, a path that is not absolute, and one that names, once C(.), C(..) and C(//) are resolved, a directory of the system
     (below C(/usr), C(/bin), C(/boot), C(/dev), C(/lib), C(/proc), C(/run), C(/sbin), C(/sys), C(/var/log),
     C(/var/cache), C(/var/spool), C(/var/mail), or the package and container managers' C(/var/lib) directories), and
     a directory shared with other software (C(/), C(/etc), C(/opt), C(/srv), C(/tmp), C(/var), C(/var/lib), ...).

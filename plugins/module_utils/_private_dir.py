@@ -43,18 +43,17 @@ SHARED_DIRS = ('/', '/etc', '/etc/opt', '/home', '/media', '/mnt', '/opt', '/roo
 
 
 def private_dir_problem(path):
-    """Why the directory PATH must not be made private, or '' when it may be."""
+    """Why the directory PATH must not be made private, or '' when it may be (PATH taken as the system resolves it)."""
     if not isinstance(path, str) or not path:
         return 'is empty'
     if any(ord(char) < 32 or ord(char) == 127 for char in path):
         return 'contains a control character'
     if not path.startswith('/'):
         return 'is not an absolute path'
+    # What the path names once `.`, `..` and doubled slashes are resolved, as the system resolves them.
     normal = posixpath.normpath(path)
     if normal.startswith('//'):
         normal = '/' + normal.lstrip('/')
-    if normal != (path.rstrip('/') or '/') or '//' in path:
-        return 'is not in normal form (write it as %s)' % normal
     for tree in SYSTEM_TREES:
         if normal == tree or normal.startswith(tree + '/'):
             return 'is in %s, which belongs to the system' % tree

@@ -384,7 +384,7 @@ def test_aws_endpoint_answering_badly(aws_environment, answer):  # pylint: disab
         ('/usr/bin/gitlab-wiring.json', 'is in /usr, which belongs to the system'),
         ('/var/log/gitlab-wiring.json', 'is in /var/log, which belongs to the system'),
         ('/etc/gitlab-wiring.json', 'is /etc, a directory shared with other software'),
-        ('/etc/koding/../gitlab-wiring.json', 'is not in normal form'),
+        ('/etc/koding/../gitlab-wiring.json', 'is /etc, a directory shared with other software'),
     ],
 )
 def test_a_system_directory_is_never_made_private(path, problem):
