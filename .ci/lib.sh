@@ -525,6 +525,7 @@ kg_gitlab_lab_container() {
     docker run -d --name "${container}" --network "${network}" --network-alias "${alias}" \
         --label org.koding-lab.role=gitlab -p "127.0.0.1:${port}:${port}" \
         --mount "type=bind,source=${KG_ROOT}/tests/lab/gitlab,target=/lab/gitlab,readonly" \
+        --mount "type=bind,source=${KG_ROOT}/plugins/module_utils/_gitlab_releases.py,target=/plugins/module_utils/_gitlab_releases.py,readonly" \
         "${image}" python3 /lab/gitlab/server.py --profile "${profile}" --host 0.0.0.0 --port "${port}" >/dev/null \
         || kg_die "starting the lab GitLab container ${container} failed"
     KG_LAB_CONTAINERS+=("${container}")
