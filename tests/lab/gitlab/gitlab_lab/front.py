@@ -8,10 +8,10 @@ import threading
 import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from . import deliveries
-from .params import ApiError, add_param
+from .params import ApiError, add_param, form_pairs
 from .profiles import PROFILES, Profile, parse_switches
 from .resources.auth import authenticate
 from .routes import RouteTable
@@ -127,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def parse_params(self, query, raw):
         params = {}
-        for key, value in parse_qsl(query, keep_blank_values=True):
+        for key, value in form_pairs(query):
             add_param(params, key, value)
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if raw:
@@ -139,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
                 if isinstance(body, dict):
                     params.update(body)
             else:
-                for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+                for key, value in form_pairs(raw.decode("utf-8", "replace")):
                     add_param(params, key, value)
         return params
 

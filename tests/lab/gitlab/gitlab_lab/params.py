@@ -4,7 +4,7 @@ import hashlib
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 from .profiles import COUNT_LIMIT
 
@@ -57,9 +57,13 @@ def digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def coerce(value, kind):
-    """Grape-style coercion of one parameter; raises ValueError when invalid."""
-    if value is None:
+def coerce(value, kind, empty_is_nil=False):
+    """Grape-style coercion of one parameter; raises ValueError when invalid.
+
+    empty_is_nil: Grape 1.3 and later take an empty string for any type but String as no value (nil):
+    lib/grape/validations/types/primitive_coercer.rb, treat_as_nil?.
+    """
+    if value is None or (empty_is_nil and value == "" and kind is not str):
         return None
     if kind is bool:
         return _coerce_bool(value)
@@ -97,17 +101,29 @@ def _coerce_bool(value):
     raise ValueError(value)
 
 
-def coerce_params(params, declared):
+def coerce_params(params, declared, empty_is_nil=False):
     """Coerce the declared params present in `params`; drop the rest (declared_params). Returns (values, errors)."""
     values, errors = {}, []
     for name, kind in declared.items():
         if name not in params:
             continue
         try:
-            values[name] = coerce(params[name], kind)
+            values[name] = coerce(params[name], kind, empty_is_nil)
         except (ValueError, TypeError):
             errors.append("%s is invalid" % name)
     return values, errors
+
+
+def form_pairs(text):
+    """Rack's parse_nested_query pairs: a key without "=" has no value (nil); "key=" is an empty string."""
+    pairs = []
+    for part in re.split(r"[&;]", text or ""):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key = unquote_plus(key)
+        pairs.append((key, unquote_plus(value) if sep else None))
+    return pairs
 
 
 def add_param(params, key, value):
@@ -164,18 +180,21 @@ def paginate(ctx, items):
     total = len(items)
     total_pages = max((total + per_page - 1) // per_page, 1)
     chunk = items[(page - 1) * per_page : page * per_page]
+    # Kaminari's next_page and prev_page are nil past the last page (out_of_range?).
+    out_of_range = page > total_pages
     next_page = page + 1 if page < total_pages else None
-    prev_page = page - 1 if page > 1 else None
+    prev_page = page - 1 if page > 1 and not out_of_range else None
     others = [(key, value) for key, value in parse_qsl(ctx.query, keep_blank_values=True) if key not in ("page", "per_page")]
 
     def link(number):
         return "%s%s?%s" % (ctx.base_url, ctx.path, urlencode(others + [("page", number), ("per_page", per_page)]))
 
+    # Gitlab::Pagination::OffsetHeaderBuilder#pagination_links: prev, next, first, last.
     links = []
-    if next_page:
-        links.append('<%s>; rel="next"' % link(next_page))
     if prev_page:
         links.append('<%s>; rel="prev"' % link(prev_page))
+    if next_page:
+        links.append('<%s>; rel="next"' % link(next_page))
     links.append('<%s>; rel="first"' % link(1))
     headers = {"X-Next-Page": str(next_page or ""), "X-Page": str(page), "X-Per-Page": str(per_page), "X-Prev-Page": str(prev_page or "")}
     # Gitlab::Pagination::OffsetPagination: past Kaminari's MAX_COUNT_LIMIT the count is skipped (limited headers).

@@ -45,20 +45,28 @@ LAB_FEATURES = (
     "rate_limit_headers",  # RateLimit-* headers on Rack::Attack's 429
     "pagination_totals",  # X-Total, X-Total-Pages and rel="last"
     "pagination_count_limit",  # no totals when a list holds more than 10,000 rows (Kaminari MAX_COUNT_LIMIT)
+    "grape_empty_is_nil",  # Grape 1.3+: an empty string is no value for any type but String (before: "<x> is invalid")
+    "bearer_personal_access_token",  # a personal access token is taken from Authorization: Bearer too (11.x: 401)
+    "native_redirect_uri",  # urn:ietf:wg:oauth:2.0:oob is a valid redirect URI (11.x: native_redirect_uri nil)
+    "reuse_access_token",  # Doorkeeper's reuse_access_token is on (11.x; off in current GitLab)
 )
 FEATURES = tuple(RELEASE_FEATURES) + LAB_FEATURES
 COUNT_LIMIT = 10000
 
 # "features": the lab features of LAB_FEATURES that are on; "assume": release features the table leaves open there.
 PROFILES = {
-    "8.16": {"version": "8.16.9", "revision": "2e3e4ad", "features": set()},
-    "8.17": {"version": "8.17.8", "revision": "6c1b1b2", "features": set()},
-    "10.4": {"version": "10.4.7", "revision": "1e2f3a4", "features": {"pagination_totals"}, "assume": {"grape_405": False}},
-    "11.4": {"version": "11.4.12", "revision": "5d9b2e3", "features": {"pagination_totals"}},
-    "legacy": {"version": "11.0.6", "revision": "5e4ee8a9b4c", "features": {"pagination_totals"}},
-    "transition": {"version": "11.11.8", "revision": "1ae34c7b2a1", "features": {"application_full_fields", "pagination_totals"}},
-    "12.10": {"version": "12.10.14", "revision": "6a7b8c9", "features": {"application_full_fields", "pagination_totals"}},
-    "modern": {"version": "17.5.2", "revision": "3c2d5f8ab91", "features": set(LAB_FEATURES)},
+    "8.16": {"version": "8.16.9", "revision": "2e3e4ad", "features": {"reuse_access_token"}},
+    "8.17": {"version": "8.17.8", "revision": "6c1b1b2", "features": {"reuse_access_token"}},
+    "10.4": {"version": "10.4.7", "revision": "1e2f3a4", "features": {"pagination_totals", "reuse_access_token"}, "assume": {"grape_405": False}},
+    "11.4": {"version": "11.4.12", "revision": "5d9b2e3", "features": {"pagination_totals", "reuse_access_token"}},
+    "legacy": {"version": "11.0.6", "revision": "5e4ee8a9b4c", "features": {"pagination_totals", "reuse_access_token"}},
+    "transition": {
+        "version": "11.11.8",
+        "revision": "1ae34c7b2a1",
+        "features": {"application_full_fields", "pagination_totals", "reuse_access_token"},
+    },
+    "12.10": {"version": "12.10.14", "revision": "6a7b8c9", "features": {"application_full_fields", "pagination_totals", "reuse_access_token"}},
+    "modern": {"version": "17.5.2", "revision": "3c2d5f8ab91", "features": set(LAB_FEATURES) - {"reuse_access_token"}},
 }
 # The profiles the integration targets run against (the others are checked in process, tests/lab/gitlab/test_releases.py).
 INTEGRATION_PROFILES = ("legacy", "transition", "modern")
@@ -114,8 +122,18 @@ COMMON_SETTINGS = (
     ("send_user_confirmation_email", bool, False),
     ("unique_ips_limit_enabled", bool, False),
     ("enforce_terms", bool, False),
+    ("terms", str, None),
+    ("rsa_key_restriction", int, 0),
+    ("dsa_key_restriction", int, 0),
+    ("ecdsa_key_restriction", int, 0),
+    ("ed25519_key_restriction", int, 0),
+    ("default_artifacts_expire_in", str, "30 days"),
+    ("help_page_support_url", str, None),
+    ("project_export_enabled", bool, True),
+    ("diff_max_patch_bytes", int, 102400),
 )
 BEFORE_13_SETTINGS = (
+    ("instance_statistics_visibility_private", bool, False),
     ("domain_whitelist", list, []),
     ("domain_blacklist_enabled", bool, False),
     ("allow_local_requests_from_hooks_and_services", bool, False),
@@ -131,7 +149,26 @@ SINCE_13_SETTINGS = (
     ("gitpod_url", str, "https://gitpod.io/"),
     ("require_admin_approval_after_user_signup", bool, True),
     ("deactivate_dormant_users", bool, False),
+    ("ecdsa_sk_key_restriction", int, 0),
+    ("ed25519_sk_key_restriction", int, 0),
+    ("allow_local_requests_from_hooks_and_services", bool, False),
+    ("password_authentication_enabled", bool, True),
+    ("diff_max_files", int, 1000),
+    ("diff_max_lines", int, 50000),
+    ("snippet_size_limit", int, 52428800),
+    ("personal_access_token_prefix", str, "glpat-"),
+    ("default_preferred_language", str, "en"),
 )
+# Grape `values:` of the key restriction settings: KeyRestrictionValidator.supported_key_restrictions (0: any size,
+# -1: forbidden, else the smallest size allowed).
+SETTING_VALUES = {
+    "rsa_key_restriction": (0, -1, 1024, 2048, 3072, 4096),
+    "dsa_key_restriction": (0, -1, 1024, 2048, 3072),
+    "ecdsa_key_restriction": (0, -1, 256, 384, 521),
+    "ed25519_key_restriction": (0, -1, 256),
+    "ecdsa_sk_key_restriction": (0, -1, 256),
+    "ed25519_sk_key_restriction": (0, -1, 256),
+}
 KODING_SETTINGS = (("koding_enabled", bool, False), ("koding_url", str, None))
 # "<x>_enabled" needs "<x>_url": Grape `given ... requires` plus the model's presence validation.
 ENABLED_URL_PAIRS = (("koding_enabled", "koding_url"), ("plantuml_enabled", "plantuml_url"), ("gitpod_enabled", "gitpod_url"))

@@ -44,14 +44,17 @@ def app_json(ctx, app, secret=None):
     return body
 
 
-def redirect_uri_errors(redirect_uri, strict):
-    """Doorkeeper's RedirectUriValidator: 4.x (GitLab 11) or the newer one (strict)."""
+def redirect_uri_errors(redirect_uri, strict, native=True):
+    """Doorkeeper's RedirectUriValidator: 4.x (GitLab 11) or the newer one (strict).
+
+    native: the native redirect URI (urn:ietf:wg:oauth:2.0:oob) is taken as it is; GitLab 11 configures
+    `native_redirect_uri nil`, so there it is checked like any other URI (no host: "must be an absolute URI.")."""
     uris = redirect_uri.split()
     if not uris:
         return ["can't be blank"]
     problems = []
     for uri in uris:
-        if uri == NATIVE_REDIRECT_URI:
+        if native and uri == NATIVE_REDIRECT_URI:
             continue
         try:
             if re.search(r'[<>"{}|\\^`\s]', uri) or not uri.isascii():
@@ -81,7 +84,7 @@ def redirect_uri_errors(redirect_uri, strict):
 
 def create_application(ctx):
     profile, params = ctx.profile, ctx.params
-    values, errors = coerce_params(params, profile.application_parameters())
+    values, errors = coerce_params(params, profile.application_parameters(), profile.has("grape_empty_is_nil"))
     not_blank = profile.has("application_scopes_not_blank")
     for name in ("name", "redirect_uri", "scopes"):
         if params.get(name) is None:
@@ -94,7 +97,7 @@ def create_application(ctx):
         raise param_error(", ".join(errors))
     if not values["name"].strip():
         raise validation_error("name", "can't be blank")
-    problems = redirect_uri_errors(values["redirect_uri"], profile.has("redirect_uri_strict"))
+    problems = redirect_uri_errors(values["redirect_uri"], profile.has("redirect_uri_strict"), profile.has("native_redirect_uri"))
     if problems:
         raise ApiError(400, {"message": {"redirect_uri": problems}})
     scopes = values["scopes"].split()

@@ -11,22 +11,28 @@ INSUFFICIENT_SCOPE_TEXT = "The request requires higher privileges than provided 
 
 
 def request_token(ctx):
+    """(token, how): "private" for PRIVATE-TOKEN or private_token, "oauth" for a Bearer header or access_token."""
     token = ctx.header("PRIVATE-TOKEN") or ctx.params.get("private_token")
+    if token:
+        return token, "private"
     authorization = ctx.header("Authorization") or ""
-    if not token and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
-    return token or ctx.params.get("access_token")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip(), "oauth"
+    return ctx.params.get("access_token"), "oauth"
 
 
 def authenticate(ctx, admin):
     """Sets ctx.user or raises the 401/403 GitLab answers."""
-    token = request_token(ctx)
+    token, how = request_token(ctx)
     unauthorized = ApiError(401, {"message": "401 Unauthorized"})
     if not token or not isinstance(token, str):
         raise unauthorized
     state = ctx.state
     scopes = None
-    if token in state.pats:
+    # Up to GitLab 11.x a token from the OAuth places (Bearer, access_token) is looked up only as an OAuth token
+    # (lib/gitlab/auth/user_auth_finders.rb, find_personal_access_token reads only private_token/PRIVATE-TOKEN).
+    pat_allowed = how == "private" or ctx.profile.has("bearer_personal_access_token")
+    if token in state.pats and pat_allowed:
         pat = state.pats[token]
         status, user_id = pat["state"], pat["user_id"]
     elif token in state.access_tokens:

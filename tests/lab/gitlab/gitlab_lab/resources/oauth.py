@@ -161,7 +161,10 @@ def client_application(ctx):
 
 
 def reusable_token(state, app_id, user_id, scopes):
-    """Doorkeeper's reuse_access_token (GitLab enables it): the owner's live token with the same scopes comes back."""
+    """Doorkeeper's reuse_access_token, where the release enables it: the owner's live token with the same scopes
+    comes back. Current GitLab leaves it off (config/initializers/doorkeeper.rb: `# reuse_access_token`)."""
+    if not state.profile.has("reuse_access_token"):
+        return None
     now = int(time.time())
     for access, record in state.access_tokens.items():
         if (record["app_id"], record["user_id"], record["state"]) != (app_id, user_id, "active") or sorted(record["scopes"]) != sorted(scopes):

@@ -3,7 +3,7 @@
 import time
 
 from ..params import coerce_params, iso_ms, param_error, validation_error
-from ..profiles import ENABLED_URL_PAIRS
+from ..profiles import ENABLED_URL_PAIRS, SETTING_VALUES
 
 
 def get_settings(ctx):
@@ -13,7 +13,10 @@ def get_settings(ctx):
 def put_settings(ctx):
     state = ctx.state
     declared = state.settings_types
-    values, errors = coerce_params(ctx.params, declared)
+    values, errors = coerce_params(ctx.params, declared, ctx.profile.has("grape_empty_is_nil"))
+    for name, allowed in SETTING_VALUES.items():
+        if values.get(name) is not None and values[name] not in allowed:
+            errors.append("%s does not have a valid value" % name)
     # given <x>_enabled: ->(val) { val } do requires <x>_url
     for enabled, url in ENABLED_URL_PAIRS:
         if values.get(enabled) and url in declared and url not in values:
