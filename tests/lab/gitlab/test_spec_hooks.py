@@ -5,6 +5,7 @@ Sources (see README.md, "Sources"):
   [shared] spec/support/shared_examples/requests/api/hooks_shared_examples.rb, gitlabhq master 0cd52ae (17.x and later)
   [sys]    spec/requests/api/system_hooks_spec.rb, gitlabhq master
   [412]    spec/support/shared_examples/requests/api/status_shared_examples.rb, gitlabhq master
+  [shared-bf] spec/support/shared_examples/requests/api/hooks_shared_examples.rb, gitlabhq master b5dcad1 (branch filter examples)
 """
 
 import time
@@ -215,3 +216,121 @@ def test_delete_hook_is_conditional(lab):
     unmodified = lab.api("DELETE", "/hooks/%d" % created["id"], headers={"If-Unmodified-Since": formatdate(time.time() + 1, usegmt=True)})
     assert unmodified.status_code == 204
     assert unmodified.content == b""
+
+
+# ---- URL validation ---------------------------------------------------------------------------
+@pytest.mark.parametrize("url", ["ftp://example.com", "http://exa mple.com", "http://example.com:99999", "http://example.com/{token}"])
+def test_create_with_a_url_gitlab_refuses(lab, url):
+    # [shared] :244-248 (ftp:// -> 422); WebHooks::Hook (app/models/concerns/web_hooks/hook.rb, master):
+    # `validates :url, public_url: true` and no_missing_url_variables ("{token}" without a URL variable);
+    # WebHooks::CreateService :17 answers "Invalid url given". GitLab 11: render_validation_error! (400).
+    if lab.profile in OLDER and "{" in url:
+        pytest.skip("URL templates came with URL variables")
+    answer = lab.api("POST", "/hooks", data={"url": url})
+    if lab.profile in OLDER:
+        assert answer.status_code == 400
+        assert list(answer.json()["message"]) == ["url"]
+    else:
+        assert answer.status_code == 422
+        assert answer.json() == {"message": "Invalid url given"}
+    assert lab.api("GET", "/hooks").json() == []
+
+
+def test_url_variables_fill_the_url_template(modern):
+    # hook.rb: with URL variables the interpolated URL is the one validated (validates :interpolated_url)
+    answer = modern.api("POST", "/hooks", json={"url": "http://example.com/{token}", "url_variables": [{"key": "token", "value": "abc"}]})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["url_variables"] == [{"key": "token"}]
+
+
+def test_put_with_a_url_gitlab_refuses(modern):
+    created = hook(modern)
+    # [shared] :301-305; web_hooks_helpers.rb (1b9e60e) save_hook :79: 422 "Invalid url given"
+    for url in ("ftp://example.com", "http://example.com/{missing}"):
+        answer = modern.api("PUT", "/hooks/%d" % created["id"], data={"url": url})
+        assert answer.status_code == 422
+        assert answer.json() == {"message": "Invalid url given"}
+
+
+# ---- branch filters ([shared-bf]: the branch filter examples that [sys] 0a3208d uses) -------------------------
+@pytest.mark.parametrize(
+    "params,strategy",
+    [
+        ({"push_events_branch_filter": "some-wildcard"}, "wildcard"),  # [shared-bf] :23-31
+        ({"push_events_branch_filter": "some-regex", "branch_filter_strategy": "regex"}, "regex"),  # [shared-bf] :33-41
+        ({"push_events_branch_filter": "^regex", "branch_filter_strategy": "regex"}, "regex"),  # [shared-bf] :43-51
+    ],
+)
+def test_create_with_a_branch_filter(modern, params, strategy):
+    answer = modern.api("POST", "/hooks", data=dict(params, url="http://example.com"))
+    assert answer.status_code == 201
+    assert (answer.json()["push_events_branch_filter"], answer.json()["branch_filter_strategy"]) == (params["push_events_branch_filter"], strategy)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"push_events_branch_filter": "some-regex", "branch_filter_strategy": "regex"},  # [shared-bf] :63-71
+        {"push_events_branch_filter": "^regex", "branch_filter_strategy": "regex"},  # [shared-bf] :73-81
+    ],
+)
+def test_put_with_a_branch_filter(modern, params):
+    created = hook(modern)
+    answer = modern.api("PUT", "/hooks/%d" % created["id"], data=dict(params, url="http://example.com"))
+    assert answer.status_code == 200
+    assert (answer.json()["push_events_branch_filter"], answer.json()["branch_filter_strategy"]) == (params["push_events_branch_filter"], "regex")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_bad_branch_filters(modern, method):
+    path = "/hooks" if method == "POST" else "/hooks/%d" % hook(modern)["id"]
+    # [shared-bf] :89-95: an unknown strategy -> 400 (Grape `values:`)
+    bad_strategy = modern.api(method, path, data={"url": "http://example.com", "push_events_branch_filter": "~badbranchname/", "branch_filter_strategy": "bla"})
+    assert bad_strategy.status_code == 400
+    assert bad_strategy.json() == {"error": "branch_filter_strategy does not have a valid value"}
+    # [shared-bf] :97-103: not a branch name -> 422; WebHooks::CreateService :18, save_hook :80: "Invalid branch filter given"
+    bad_filter = modern.api(method, path, data={"url": "http://example.com", "push_events_branch_filter": "~badbranchname/"})
+    assert bad_filter.status_code == 422
+    assert bad_filter.json() == {"message": "Invalid branch filter given"}
+    # hook.rb `validates :push_events_branch_filter, untrusted_regexp: true, if: :branch_filter_strategy_regex?`
+    bad_regex = modern.api(method, path, data={"url": "http://example.com", "push_events_branch_filter": "(", "branch_filter_strategy": "regex"})
+    assert bad_regex.status_code == 422
+    assert bad_regex.json() == {"message": "Invalid branch filter given"}
+
+
+def test_all_branches_clears_the_filter(modern):
+    # hook.rb: before_validation :set_branch_filter_nil, if: :branch_filter_strategy_all_branches?
+    created = hook(modern, push_events_branch_filter="main")
+    answer = modern.api("PUT", "/hooks/%d" % created["id"], data={"branch_filter_strategy": "all_branches"})
+    assert answer.status_code == 200
+    assert (answer.json()["push_events_branch_filter"], answer.json()["branch_filter_strategy"]) == (None, "all_branches")
+
+
+# ---- PUT merges URL variables and custom headers --------------------------------------------------
+@pytest.mark.parametrize("key", ["url_variables", "custom_headers"])
+def test_put_merges_url_variables_and_custom_headers(modern, key):
+    created = modern.api("POST", "/hooks", json={"url": "http://example.com", key: [{"key": "abc", "value": "some value"}]}).json()
+    # [shared] :263-274 ('updates the URL variables'), [shared-bf] 'updates the custom headers';
+    # web_hooks_helpers.rb :60-68: hook.url_variables.merge(given), hook.custom_headers.merge(given)
+    answer = modern.api("PUT", "/hooks/%d" % created["id"], json={key: [{"key": "def", "value": "other value"}]})
+    assert answer.status_code == 200
+    assert sorted(item["key"] for item in answer.json()[key]) == ["abc", "def"]
+
+
+def test_put_with_nothing_to_change_is_400(modern):
+    created = hook(modern)
+    # [shared] :295-299: no parameters -> 400
+    for body in ({}, {"url_variables": []}, {"custom_headers": []}, {"duo_flow_callback_enabled": True}):
+        # web_hooks_helpers.rb :60-70: empty lists are dropped, undeclared parameters too; then
+        # error!('No parameters provided', :bad_request)
+        answer = modern.api("PUT", "/hooks/%d" % created["id"], json=body)
+        assert answer.status_code == 400, body
+        assert answer.json() == {"message": "No parameters provided"}
+
+
+def test_put_with_a_new_url_and_no_token_drops_the_token(modern, receiver):
+    created = hook(modern, url="http://example.com", token="secret token")
+    # hook.rb reset_token: self.token = nil if url_changed? && !encrypted_token_changed?
+    assert modern.api("PUT", "/hooks/%d" % created["id"], data={"url": receiver.url}).status_code == 200
+    modern.api("POST", "/hooks/%d" % created["id"])
+    assert "X-Gitlab-Token" not in receiver.received[0]["headers"]

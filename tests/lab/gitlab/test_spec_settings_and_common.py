@@ -2,6 +2,9 @@
 
 Sources (see README.md, "Sources"):
   [settings-11.0] spec/requests/api/settings_spec.rb, gitlab-ce 10.x-11.0 line (with the Koding settings)
+  [settings-11.5] spec/requests/api/settings_spec.rb, gitlab-ce 11.5+ line (no Koding; `params:` style), ryanfreckleton/gitlab-ce e33e3d2
+  [settings]      spec/requests/api/settings_spec.rb, gitlabhq master 00d1c40
+  [header]        lib/gitlab/pagination/offset_header_builder.rb, gitlabhq master 8b573c9
   [version]       spec/requests/api/version_spec.rb, gitlab-ce 10.x-11.x line
   [pagination]    spec/support/matchers/pagination_matcher.rb, gitlabhq master
   [offset]        lib/gitlab/pagination/offset_pagination.rb and Kaminari::ActiveRecordRelationMethodsWithLimit, gitlabhq master
@@ -55,6 +58,62 @@ def test_koding_settings_are_gone_after_11_4(lab):
     assert re.fullmatch(r".+ are missing, at least one parameter must be provided", answer.json()["error"])
 
 
+KEY_RESTRICTIONS = ("rsa_key_restriction", "dsa_key_restriction", "ecdsa_key_restriction", "ed25519_key_restriction")
+
+
+def test_settings_fields(lab):
+    body = lab.api("GET", "/application/settings").json()
+    # [settings-11.0] :22-25, [settings-11.5] :21-24, [settings] :35-40: the key restrictions, 0
+    for name in KEY_RESTRICTIONS:
+        assert body[name] == 0
+    # [settings-11.5] :27-28, [settings] :45-46: the performance bar's parameters are not fields
+    assert "performance_bar_allowed_group_path" not in body and "performance_bar_enabled" not in body
+    if lab.profile == "transition":
+        assert body["instance_statistics_visibility_private"] is False  # [settings-11.5] :26
+    if lab.profile == "modern":
+        # [settings] :19, :31, :39-40, :42-44, :47, :53-55
+        assert body["password_authentication_enabled"] is True
+        assert isinstance(body["default_preferred_language"], str)
+        assert (body["ecdsa_sk_key_restriction"], body["ed25519_sk_key_restriction"]) == (0, 0)
+        assert body["allow_local_requests_from_hooks_and_services"] is False
+        assert body["allow_local_requests_from_web_hooks_and_services"] is False
+        assert body["allow_local_requests_from_system_hooks"] is True
+        assert body["snippet_size_limit"] == 50 * 1024 * 1024
+        assert body["require_admin_approval_after_user_signup"] is True
+        assert body["personal_access_token_prefix"] == "glpat-"
+        assert body["admin_mode"] is False
+
+
+def test_settings_update_fields(lab):
+    # [settings-11.0] :37-78, [settings-11.5] :43-92, [settings] "updates application settings" from :127
+    params = {
+        "default_artifacts_expire_in": "2 days",
+        "help_page_text": "custom help text",
+        "help_page_hide_commercial_content": True,
+        "help_page_support_url": "http://example.com/help",
+        "project_export_enabled": False,
+        "rsa_key_restriction": -1,
+        "dsa_key_restriction": 2048,
+        "ecdsa_key_restriction": 384,
+        "ed25519_key_restriction": 256,
+        "restricted_visibility_levels": "public",
+    }
+    if lab.profile != "legacy":
+        params.update({"enforce_terms": True, "terms": "Hello world!", "diff_max_patch_bytes": 150000, "default_branch_protection": 3})
+    answer = lab.api("PUT", "/application/settings", json=params)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    expected = dict(params, restricted_visibility_levels=["public"])
+    assert {name: body[name] for name in expected} == expected
+
+
+def test_key_restriction_values(lab):
+    # lib/api/settings.rb: `values: KeyRestrictionValidator.supported_key_restrictions(type)` (Grape's values validator)
+    answer = lab.api("PUT", "/application/settings", data={"rsa_key_restriction": 1000})
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "rsa_key_restriction does not have a valid value"}
+
+
 def test_settings_need_an_admin(lab):
     assert lab.api("GET", "/application/settings", token=None).status_code == 401
     assert lab.api("GET", "/application/settings", token=USER_TOKEN).status_code == 403
@@ -93,6 +152,29 @@ def test_pagination_headers(lab):
     assert (headers["X-Next-Page"], headers["X-Prev-Page"]) == ("", "1")
     rels = re.findall(r'rel="(\w+)"', headers["Link"])
     assert rels == ["prev", "first", "last"]
+
+
+@pytest.mark.parametrize("page", [3, 9])
+def test_a_page_past_the_last(lab, page):
+    lab.control("POST", "seed", {"hooks": 3})
+    answer = lab.api("GET", "/hooks", params={"per_page": 2, "page": page})
+    assert answer.status_code == 200
+    assert answer.json() == []
+    headers = answer.headers
+    # [header] :20-30: X-Page is the page asked for; Kaminari's next_page and prev_page are nil past the last page
+    # (kaminari-core page_scope_methods.rb: `unless last_page? || out_of_range?`, `unless first_page? || out_of_range?`)
+    assert (headers["X-Page"], headers["X-Next-Page"], headers["X-Prev-Page"]) == (str(page), "", "")
+    assert (headers["X-Total"], headers["X-Total-Pages"]) == ("3", "2")
+    # [header] :35-42: no prev or next link; first, and last (the last real page)
+    assert re.findall(r'rel="(\w+)"', headers["Link"]) == ["first", "last"]
+    assert "page=2&" in headers["Link"].split(", ")[1]
+
+
+def test_link_order(lab):
+    lab.control("POST", "seed", {"hooks": 5})
+    # [header] :35-42: prev, next, first, last
+    answer = lab.api("GET", "/hooks", params={"per_page": 2, "page": 2})
+    assert re.findall(r'rel="(\w+)"', answer.headers["Link"]) == ["prev", "next", "first", "last"]
 
 
 def test_limited_pagination_headers(lab_factory):
