@@ -58,7 +58,28 @@ PROFILES = {
     "legacy": {"version": "11.0.6", "revision": "5e4ee8a9b4c", "features": {"pagination_totals"}},
     "transition": {"version": "11.11.8", "revision": "1ae34c7b2a1", "features": {"application_full_fields", "pagination_totals"}},
     "12.10": {"version": "12.10.14", "revision": "6a7b8c9", "features": {"application_full_fields", "pagination_totals"}},
+    # 13.12 to 18.11: the hook and application releases past 12.10 (gitlab-api.md, "Release by release").
+    "13.12": {
+        "version": "13.12.15",
+        "revision": "b7a0e5c",
+        "features": {"application_full_fields", "application_confidential", "pagination_totals"},
+        # gitlab-api.md: the 500 on a gone application lasts until "early 13.x"; the test moved to POST /hooks/:id in
+        # "≈13.x" ("a later 13.x copy"): the last 13.x plays the later copy on both.
+        "assume": {"applications_delete_404": True, "hooks_test_post": True},
+    },
+    "14.10": {
+        "version": "14.10.5",
+        "revision": "d1e8f4a",
+        "features": {"application_full_fields", "application_confidential", "pagination_totals"},
+        # gitlab-api.md: PUT /hooks/:hook_id "present by 15.2; the exact release is unconfirmed" (a 12.10 copy has none):
+        # the lab plays 14.10 without it, so the modules' fallback (delete and add) is what this profile shows.
+        "assume": {"hooks_put": False},
+    },
+    "15.11": {"version": "15.11.13", "revision": "9c4f2b7", "features": set(LAB_FEATURES) - {"hashed_secrets"}},
+    "16.11": {"version": "16.11.10", "revision": "4a6e0d3", "features": set(LAB_FEATURES) - {"hashed_secrets"}},
     "modern": {"version": "17.5.2", "revision": "3c2d5f8ab91", "features": set(LAB_FEATURES)},
+    # The newest 18.x: gitlab-api.md's facts on 18.x come from current sources, which is at least the last 18.x.
+    "18.11": {"version": "18.11.2", "revision": "e5b3a91", "features": set(LAB_FEATURES)},
 }
 # The profiles the integration targets run against (the others are checked in process, tests/lab/gitlab/test_releases.py).
 INTEGRATION_PROFILES = ("legacy", "transition", "modern")
@@ -220,8 +241,23 @@ class Profile:
     def user_has_locked_field(self):
         return self.at_least(13, 0)
 
+    def capabilities(self):
+        """{capability: {"has", "since", "last"}} of the release table as this profile plays it: "has" is the lab's
+        answer (None where the table leaves the release open and no lab feature plays it), "since" the table's text
+        for the first release ('GitLab 16.11'), "last" the last release of one that went away ('11.4') or None."""
+        played = dict((capability, self.features[feature]) for feature, capability in RELEASE_FEATURES.items())
+        release = version_tuple(self.version)[:2]
+        answer = {}
+        for name, capability in releases.CAPABILITIES.items():
+            answer[name] = {
+                "has": played.get(name, releases.state(name, release)),
+                "since": releases.since(name),
+                "last": releases.last(name) if capability.last is not None else None,
+            }
+        return answer
+
     def describe(self):
-        return {"profile": self.name, "version": self.version, "features": dict(self.features)}
+        return {"profile": self.name, "version": self.version, "features": dict(self.features), "capabilities": self.capabilities()}
 
 
 def parse_switches(items):
