@@ -31,6 +31,7 @@
 # KG_GITLAB_PROFILES: unset, the above; "all", every target on every profile;
 # "classic", the module targets on legacy, transition and modern only (the
 # compat toolchain's default: see below); or a list of profile names for both.
+# KG_GITLAB_PARALLEL (default 2): how many profiles a target runs side by side.
 set -euo pipefail
 
 # shellcheck source=../../.ci/lib.sh
@@ -89,6 +90,8 @@ config="${KG_CACHE}/lab/integration_config.yml"
 # The profiles the module targets and the gitlab_wiring target run against, oldest first.
 gitlab_lab_profiles: ${module_profiles[*]}
 gitlab_lab_wiring_profiles: ${wiring_profiles[*]}
+# How many profiles a target runs side by side (each has its own lab GitLab).
+gitlab_lab_parallel: ${KG_GITLAB_PARALLEL:-2}
 gitlab_lab_urls:
 ${lab_urls%$'\n'}
 gitlab_lab_admin_token: ${KG_LAB_ADMIN_TOKEN}

@@ -52,6 +52,26 @@ def test_the_lab_tells_each_profiles_capabilities_as_the_table_has_them():
         assert capabilities["koding_settings"]["last"] == releases.last("koding_settings")
 
 
+def test_the_integration_run_covers_every_supported_profile():
+    """tests/integration/run.sh: the module targets on every profile with API v4, oldest first; the classic ones on
+    compat; the wiring role where its behaviour changes, which is where the applications API does."""
+    with open(os.path.join(ROOT, "tests", "integration", "run.sh"), encoding="utf-8") as handle:
+        text = handle.read()
+
+    def listed(name):
+        return re.search(r"^%s=\(([^)]*)\)" % name, text, re.M).group(1).split()
+
+    assert listed("supported_profiles") == supported_profiles()
+    assert tuple(listed("classic_profiles")) == profiles.INTEGRATION_PROFILES
+    wiring = listed("wiring_profiles")
+    assert set(wiring) <= set(supported_profiles())
+    shapes = {
+        (profile.has("applications_create"), profile.has("applications_list"), profile.has("renew_secret"))
+        for profile in (profiles.Profile(name) for name in supported_profiles())
+    }
+    assert {(profiles.Profile(name).has("applications_create"), profiles.Profile(name).has("applications_list"), profiles.Profile(name).has("renew_secret")) for name in wiring} == shapes
+
+
 def supported_profiles():
     """Every profile the modules support (API v4), oldest first."""
     names = [name for name in profiles.PROFILES if profiles.Profile(name).has("api_v4")]

@@ -33,50 +33,88 @@ PYTHON
 # run_profiles [ansible-playbook options...] runs the target's runme.yml once
 # against each lab GitLab profile of lab_profiles with -vvv, keeping the
 # output, and fails if any secret the playbook used or received shows up in it.
-# The playbook writes those secrets, one per line, to a 0600 file. It prints
-# what each profile took (seconds), for the cost of the matrix.
-
+# The playbook writes those secrets, one per line, to a 0600 file.
 run_profiles() {
-    local target profile log secrets status
+    RUN_PROFILE_OPTIONS=("$@")
+    # shellcheck disable=SC2046 # one word per profile
+    for_profiles run_profile $(lab_profiles)
+}
+
+# for_profiles FUNCTION PROFILE...: runs FUNCTION PROFILE for each profile side by
+# side, gitlab_lab_parallel at a time (each profile has its own lab GitLab), and
+# prints each one's output and cost in profile order; fails if any failed.
+for_profiles() {
+    local function="$1" target profile parallel index failed status=0 running=0
+    local -a pids=()
+    shift
     target="$(basename "${PWD}")"
     mkdir -p "${OUTPUT_DIR}"
-    for profile in $(lab_profiles); do
-        log="${OUTPUT_DIR}/${target}-${profile}.log"
-        secrets="${OUTPUT_DIR}/${target}-${profile}.secrets"
-        (umask 077 && : >"${secrets}")
-        echo "=== ${target}: lab profile ${profile} (output: ${log})"
-        status=0
-        cost_mark
-        ANSIBLE_ROLES_PATH=.. ansible-playbook runme.yml -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
-            -e "gitlab_lab_profile=${profile}" -e "gitlab_lab_secrets_file=${secrets}" -vvv "$@" >"${log}" 2>&1 || status=$?
-        if [ "${status}" -ne 0 ]; then
-            # Show the failure without the -vvv noise.
-            grep -E '^(TASK|fatal|failed|changed|ok|skipping|PLAY RECAP|\[ERROR\])|"msg"|assertion|evaluated_to|^Origin' "${log}" | tail -n 60
-            echo "=== ${target} (${profile}): ansible-playbook failed with exit ${status}"
-            return 1
+    parallel="$(sed -n 's/^gitlab_lab_parallel: *//p' ../../integration_config.yml)"
+    for profile in "$@"; do
+        if [ "${running}" -ge "${parallel:-1}" ]; then
+            wait -n || true
+            running=$((running - 1))
         fi
-        sed -n '/^PLAY RECAP/,$p' "${log}"
-        check_no_secrets "${log}" "${secrets}" || return 1
-        echo "=== ${target} (${profile}): $(cost_since_mark)"
+        (
+            trap 'cost_since_mark "=== ${target} (${profile}):"' EXIT
+            cost_mark
+            "${function}" "${profile}"
+        ) >"${OUTPUT_DIR}/${target}-${profile}.out" 2>&1 &
+        pids+=("$!")
+        running=$((running + 1))
     done
+    index=0
+    for profile in "$@"; do
+        failed=0
+        wait "${pids[${index}]}" || failed=1
+        cat "${OUTPUT_DIR}/${target}-${profile}.out"
+        if [ "${failed}" -eq 1 ]; then
+            echo "=== ${target} (${profile}): FAILED"
+            status=1
+        fi
+        index=$((index + 1))
+    done
+    return "${status}"
+}
+
+# run_profile PROFILE: one profile of run_profiles.
+run_profile() {
+    local profile="$1" target log secrets status=0
+    target="$(basename "${PWD}")"
+    log="${OUTPUT_DIR}/${target}-${profile}.log"
+    secrets="${OUTPUT_DIR}/${target}-${profile}.secrets"
+    (umask 077 && : >"${secrets}")
+    echo "=== ${target}: lab profile ${profile} (output: ${log})"
+    cost_mark
+    ANSIBLE_ROLES_PATH=.. ansible-playbook runme.yml -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
+        -e "gitlab_lab_profile=${profile}" -e "gitlab_lab_secrets_file=${secrets}" -vvv "${RUN_PROFILE_OPTIONS[@]}" >"${log}" 2>&1 || status=$?
+    if [ "${status}" -ne 0 ]; then
+        # Show the failure without the -vvv noise.
+        grep -E '^(TASK|fatal|failed|changed|ok|skipping|PLAY RECAP|\[ERROR\])|"msg"|assertion|evaluated_to|^Origin' "${log}" | tail -n 60
+        echo "=== ${target} (${profile}): ansible-playbook failed with exit ${status}"
+        return 1
+    fi
+    sed -n '/^PLAY RECAP/,$p' "${log}"
+    check_no_secrets "${log}" "${secrets}"
 }
 
 # cost_mark remembers the time and the CPU seconds of this shell's finished
-# children; cost_since_mark prints what passed since (the CPU seconds are the
-# figure that holds on a busy machine). `times` runs in this shell: a subshell
-# would not see this shell's children.
+# children; cost_since_mark PREFIX prints PREFIX and what passed since (the CPU seconds are the
+# figure that holds on a busy machine). `times` runs in this shell: a command
+# substitution would not see this shell's children.
 cost_mark() {
+    local file="${OUTPUT_DIR}/.times-${BASHPID}"
     COST_MARK_WALL="${EPOCHREALTIME}"
-    times >"${OUTPUT_DIR}/.times"
-    COST_MARK_CPU="$(children_cpu "${OUTPUT_DIR}/.times")"
+    times >"${file}"
+    COST_MARK_CPU="$(children_cpu "${file}")"
 }
 
 cost_since_mark() {
-    local cpu
-    times >"${OUTPUT_DIR}/.times"
-    cpu="$(children_cpu "${OUTPUT_DIR}/.times")"
-    awk -v start="${COST_MARK_WALL}" -v now="${EPOCHREALTIME}" -v cpu0="${COST_MARK_CPU}" -v cpu1="${cpu}" \
-        'BEGIN { printf "%.0f s wall, %.0f s CPU\n", now - start, cpu1 - cpu0 }'
+    local cpu file="${OUTPUT_DIR}/.times-${BASHPID}"
+    times >"${file}"
+    cpu="$(children_cpu "${file}")"
+    awk -v prefix="$1" -v start="${COST_MARK_WALL}" -v now="${EPOCHREALTIME}" -v cpu0="${COST_MARK_CPU}" -v cpu1="${cpu}" \
+        'BEGIN { printf "%s %.0f s wall, %.0f s CPU\n", prefix, now - start, cpu1 - cpu0 }'
 }
 
 # children_cpu TIMES_OUTPUT: user + system seconds of the children line of `times`.
