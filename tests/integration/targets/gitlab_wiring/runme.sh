@@ -227,7 +227,7 @@ PYTHON
 # by hand the role stops, saying what to give; with one it uses it and says so.
 wire_by_hand() {
     local profile="$1" manual_secret status manual
-        rm -rf "${WORK:?}/${profile}"
+    rm -rf "${WORK:?}/${profile}"
     mkdir -p "${WORK}/${profile}"
     manual_secret="manual-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
     playbook "${profile}" reset lab.yml -e gitlab_wiring_test_step=reset
