@@ -16,18 +16,25 @@
 # each is one GitLab release, its capabilities taken from the collection's release
 # table, which the targets read from the lab's GET /__lab__/info):
 # - the module targets (gitlab_koding_settings, gitlab_oauth_app,
-#   gitlab_system_hook, gitlab_overlapping_runs) on every profile the modules
-#   support, 8.17 to 18.11 (8.16 serves only API v3: the modules refuse it, shown
-#   in process by tests/lab/gitlab/test_releases.py); gitlab_hostile_input on the
-#   newest only (every case is refused before any request);
-# - the slower role target gitlab_wiring only where the role's behaviour changes,
-#   which is where the applications API changes: 8.17 (no applications API: the
-#   application made by hand), legacy = 11.0 (create only, the Koding settings),
-#   transition = 11.11 (list and delete, no renew: the application is re-created
-#   after a lost secret) and modern = 17.5 (renew). What else differs between
-#   releases (hook PUT or delete and add, repository_update_events ignored, hook
-#   names, pagination) happens inside gitlab_system_hook, which the module
-#   targets cover on every profile.
+#   gitlab_system_hook) on every profile the modules support, 8.17 to 18.11
+#   (8.16 serves only API v3: the modules refuse it, shown in process by
+#   tests/lab/gitlab/test_releases.py); gitlab_hostile_input on the newest only
+#   (every case is refused before any request);
+# - the slow targets, the role target gitlab_wiring (a dozen playbook runs a
+#   profile) and gitlab_overlapping_runs (five runs at once under 2 s of latency,
+#   twice), only where their behaviour changes, which is where the applications
+#   API changes: 8.17 (no applications API: the application made by hand),
+#   legacy = 11.0 (create only, the Koding settings), transition = 11.11 (list
+#   and delete, no renew: the application is re-created after a lost secret) and
+#   modern = 17.5 (renew). What else differs between releases (hook PUT or delete
+#   and add, repository_update_events ignored, hook names, pagination) happens
+#   inside gitlab_system_hook, which the module targets cover on every profile;
+#   overlapping runs ensure one and the same hook, which no release updates.
+# Cost, measured as CPU seconds of ansible-playbook per profile (the wall time is
+# printed too, but depends on the machine's load): gitlab_koding_settings 20-27,
+# gitlab_oauth_app 10-29, gitlab_system_hook about 35; every profile beyond the
+# classic three adds about 85 CPU seconds, about 45 s of wall time with two
+# profiles side by side on two idle cores.
 # KG_GITLAB_PROFILES: unset, the above; "all", every target on every profile;
 # "classic", the module targets on legacy, transition and modern only (the
 # compat toolchain's default: see below); or a list of profile names for both.
@@ -44,18 +51,18 @@ fi
 # Oldest first; names as tests/lab/gitlab/gitlab_lab/profiles.py has them.
 supported_profiles=(8.17 10.4 legacy 11.4 transition 12.10 13.12 14.10 15.11 16.11 modern 18.11)
 classic_profiles=(legacy transition modern)
-wiring_profiles=(8.17 legacy transition modern)
+slow_profiles=(8.17 legacy transition modern)
 # The compat toolchain (Python 3.11, ansible-core 2.19) checks the modules' Python and Ansible versions, not GitLab's
 # releases: it keeps the classic profiles, which keeps the CI's time in bounds.
 default="supported"
 [ "$(basename "${KG_VENV}")" = compat ] && default="classic"
 case "${KG_GITLAB_PROFILES:-${default}}" in
-    all) module_profiles=("${supported_profiles[@]}") wiring_profiles=("${supported_profiles[@]}") ;;
+    all) module_profiles=("${supported_profiles[@]}") slow_profiles=("${supported_profiles[@]}") ;;
     supported) module_profiles=("${supported_profiles[@]}") ;;
     classic) module_profiles=("${classic_profiles[@]}") ;;
-    *) read -r -a module_profiles <<<"${KG_GITLAB_PROFILES}" && wiring_profiles=("${module_profiles[@]}") ;;
+    *) read -r -a module_profiles <<<"${KG_GITLAB_PROFILES}" && slow_profiles=("${module_profiles[@]}") ;;
 esac
-kg_log "lab GitLab profiles: module targets ${module_profiles[*]}; gitlab_wiring ${wiring_profiles[*]}"
+kg_log "lab GitLab profiles: module targets ${module_profiles[*]}; gitlab_wiring and gitlab_overlapping_runs ${slow_profiles[*]}"
 
 # lab_name PROFILE: the lab's name for kg_gitlab_lab_start (a shell identifier).
 lab_name() {
@@ -63,7 +70,7 @@ lab_name() {
     echo "${name}"
 }
 labs=()
-mapfile -t started < <(printf '%s\n' "${module_profiles[@]}" "${wiring_profiles[@]}" | sort -u)
+mapfile -t started < <(printf '%s\n' "${module_profiles[@]}" "${slow_profiles[@]}" | sort -u)
 for profile in "${started[@]}"; do
     labs+=("$(lab_name "${profile}"):${profile}")
 done
@@ -87,9 +94,9 @@ config="${KG_CACHE}/lab/integration_config.yml"
     cat >"${config}" <<CONFIG
 ---
 # Written by tests/integration/run.sh for one run; lab values only.
-# The profiles the module targets and the gitlab_wiring target run against, oldest first.
+# The profiles the module targets and the slow targets (gitlab_wiring, gitlab_overlapping_runs) run against, oldest first.
 gitlab_lab_profiles: ${module_profiles[*]}
-gitlab_lab_wiring_profiles: ${wiring_profiles[*]}
+gitlab_lab_slow_profiles: ${slow_profiles[*]}
 # How many profiles a target runs side by side (each has its own lab GitLab).
 gitlab_lab_parallel: ${KG_GITLAB_PARALLEL:-2}
 gitlab_lab_urls:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Overlapping runs (as when AWX runs two jobs of one template at once): five
 # processes ensure the same system hook, then the same OAuth application, at
-# the same moment, against each lab profile slowed down by its latency fault
+# the same moment, against each of the lab profiles for the slow targets
+# (lab_slow_profiles: where the applications API changes), each slowed down by its latency fault
 # (every list answer arrives 2 s late, so each run acts on a stale read).
 # Afterwards exactly one hook and one application remain, and a later run
 # succeeds without a change.
@@ -93,7 +94,7 @@ overlap() {
         "one ${kind} remains; a later run changed nothing"
 }
 
-for profile in $(lab_profiles); do
+for profile in $(lab_slow_profiles); do
     started="${SECONDS}"
     overlap "${profile}" hook
     if lab_has "${profile}" applications_list; then

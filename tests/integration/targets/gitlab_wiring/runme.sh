@@ -267,4 +267,4 @@ wire_profile() {
 
 # Side by side, as run_profiles runs the module targets; each profile's output and cost in order.
 # shellcheck disable=SC2046 # one word per profile
-for_profiles wire_profile $(lab_wiring_profiles)
+for_profiles wire_profile $(lab_slow_profiles)

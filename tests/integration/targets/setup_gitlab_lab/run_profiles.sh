@@ -2,14 +2,15 @@
 # Sourced by the runme.sh of the GitLab targets (cwd: the target's directory).
 #
 # lab_profiles prints the lab GitLab profiles the module targets run against,
-# lab_wiring_profiles the ones the role-level gitlab_wiring target runs against
-# (tests/integration/run.sh chose both and wrote them to integration_config.yml).
+# lab_slow_profiles the ones the slow targets (gitlab_wiring,
+# gitlab_overlapping_runs) run against (tests/integration/run.sh chose both, and
+# says why, and wrote them to integration_config.yml).
 lab_profiles() {
     sed -n 's/^gitlab_lab_profiles: *//p' ../../integration_config.yml
 }
 
-lab_wiring_profiles() {
-    sed -n 's/^gitlab_lab_wiring_profiles: *//p' ../../integration_config.yml
+lab_slow_profiles() {
+    sed -n 's/^gitlab_lab_slow_profiles: *//p' ../../integration_config.yml
 }
 
 # lab_has PROFILE CAPABILITY: true if the lab GitLab of PROFILE says its release
