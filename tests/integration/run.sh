@@ -30,11 +30,12 @@
 #   and add, repository_update_events ignored, hook names, pagination) happens
 #   inside gitlab_system_hook, which the module targets cover on every profile;
 #   overlapping runs ensure one and the same hook, which no release updates.
-# Cost, measured as CPU seconds of ansible-playbook per profile (the wall time is
-# printed too, but depends on the machine's load): gitlab_koding_settings 20-27,
-# gitlab_oauth_app 10-29, gitlab_system_hook about 35; every profile beyond the
-# classic three adds about 85 CPU seconds, about 45 s of wall time with two
-# profiles side by side on two idle cores.
+# Cost, measured as CPU seconds of ansible-playbook per profile (the targets print
+# it with the wall time, which depends on the machine's load): gitlab_koding_settings
+# 20-27, gitlab_oauth_app 10 (no applications API) to 29, gitlab_system_hook 40,
+# gitlab_wiring 17 (8.17) and more where the role has more to do. Every profile
+# beyond the classic three adds 75-90 CPU seconds, the nine about 13 CPU minutes:
+# about 7 minutes with two profiles side by side on two idle cores.
 # KG_GITLAB_PROFILES: unset, the above; "all", every target on every profile;
 # "classic", the module targets on legacy, transition and modern only (the
 # compat toolchain's default: see below); or a list of profile names for both.
