@@ -448,24 +448,57 @@ kg_upstream_real() {
 # ---------------------------------------------------------------- lab
 
 # kg_gitlab_lab_start NAME PROFILE: starts the lab GitLab with PROFILE
-# (legacy|modern) on 127.0.0.1 and a free port, and exports KG_GITLAB_<NAME>_URL.
+# (legacy|modern|8.17|...) on 127.0.0.1 and a free port, and exports KG_GITLAB_<NAME>_URL.
 kg_gitlab_lab_start() {
-    local name="${1:-}" profile="${2:-}" python="${KG_PYTHON:-}"
+    kg_gitlab_lab_launch "$@"
+    kg_gitlab_lab_wait "$@"
+}
+
+# kg_gitlab_labs_start NAME:PROFILE...: the same for several lab GitLabs, started side by side
+# (all launched first, then each waited for).
+kg_gitlab_labs_start() {
+    local item
+    for item in "$@"; do
+        kg_gitlab_lab_launch "${item%%:*}" "${item#*:}"
+    done
+    for item in "$@"; do
+        kg_gitlab_lab_wait "${item%%:*}" "${item#*:}"
+    done
+}
+
+kg_gitlab_lab_python() {
+    if [ -n "${KG_PYTHON:-}" ]; then
+        echo "${KG_PYTHON}"
+    else
+        kg_find_python 11 || kg_die "no working Python 3.11+ found"
+    fi
+}
+
+# kg_gitlab_lab_launch NAME PROFILE: starts the server in the background (its pid in KG_GITLAB_<NAME>_PID).
+kg_gitlab_lab_launch() {
+    local name="${1:-}" profile="${2:-}" python
     if [ -z "${name}" ] || [ -z "${profile}" ]; then
         kg_die "usage: kg_gitlab_lab_start NAME PROFILE"
     fi
-    if [ -z "${python}" ]; then
-        python="$(kg_find_python 11)" || kg_die "no working Python 3.11+ found"
-    fi
-    local var="KG_GITLAB_${name^^}_URL"
+    python="$(kg_gitlab_lab_python)"
     local dir="${KG_CACHE}/lab"
     local port_file="${dir}/gitlab-${name,,}.port" log="${dir}/gitlab-${name,,}.log"
     mkdir -p "${dir}"
     rm -f "${port_file}"
     "${python}" "${KG_ROOT}/tests/lab/gitlab/server.py" --profile "${profile}" --host 127.0.0.1 \
         --port 0 --port-file "${port_file}" </dev/null >"${log}" 2>&1 &
-    local pid="$!"
-    KG_LAB_PIDS+=("${pid}")
+    KG_LAB_PIDS+=("$!")
+    printf -v "KG_GITLAB_${name^^}_PID" '%s' "$!"
+}
+
+# kg_gitlab_lab_wait NAME PROFILE: waits until the launched server answers; exports KG_GITLAB_<NAME>_URL.
+kg_gitlab_lab_wait() {
+    local name="$1" profile="$2" python
+    python="$(kg_gitlab_lab_python)"
+    local var="KG_GITLAB_${name^^}_URL" pid_var="KG_GITLAB_${name^^}_PID"
+    local dir="${KG_CACHE}/lab"
+    local port_file="${dir}/gitlab-${name,,}.port" log="${dir}/gitlab-${name,,}.log"
+    local pid="${!pid_var}"
     local waited=0 port="" url=""
     while :; do
         if ! kill -0 "${pid}" 2>/dev/null; then

@@ -1,5 +1,6 @@
-"""The releases the integration targets do not run: the lab and the release table agree, and the modules, run in
-process against the lab, do right on each (8.16, 8.17, 10.4, 11.4, 12.10)."""
+"""The lab and the release table agree on every profile, and the modules, run in process against the lab, do right on
+each: the module life cycle on every profile the modules support, and the release-specific cases on the profile that
+shows each."""
 
 import contextlib
 import json
@@ -35,8 +36,48 @@ def test_each_profile_plays_what_the_release_table_says(name):
 
 def test_profiles_cover_the_releases_that_matter():
     versions = {profiles.Profile(name).version.rsplit(".", 1)[0] for name in profiles.PROFILES}
-    assert {"8.16", "8.17", "10.4", "11.4", "11.0", "11.11", "12.10", "17.5"} <= versions
+    assert {"8.16", "8.17", "10.4", "11.4", "11.0", "11.11", "12.10", "13.12", "14.10", "15.11", "16.11", "17.5", "18.11"} <= versions
     assert set(profiles.INTEGRATION_PROFILES) <= set(profiles.PROFILES)
+
+
+def test_the_lab_tells_each_profiles_capabilities_as_the_table_has_them():
+    """GET /__lab__/info's capability map (what the integration targets read) is the table's, as the profile plays it."""
+    for name in profiles.PROFILES:
+        profile = profiles.Profile(name)
+        capabilities = profile.describe()["capabilities"]
+        assert set(capabilities) == set(releases.CAPABILITIES), name
+        for feature, capability in profiles.RELEASE_FEATURES.items():
+            assert capabilities[capability]["has"] is profile.has(feature), (name, capability)
+        assert capabilities["renew_secret"]["since"] == releases.since("renew_secret")
+        assert capabilities["koding_settings"]["last"] == releases.last("koding_settings")
+
+
+def test_the_integration_run_covers_every_supported_profile():
+    """tests/integration/run.sh: the module targets on every profile with API v4, oldest first; the classic ones on
+    compat; the wiring role where its behaviour changes, which is where the applications API does."""
+    with open(os.path.join(ROOT, "tests", "integration", "run.sh"), encoding="utf-8") as handle:
+        text = handle.read()
+
+    def listed(name):
+        return re.search(r"^%s=\(([^)]*)\)" % name, text, re.M).group(1).split()
+
+    assert listed("supported_profiles") == supported_profiles()
+    assert tuple(listed("classic_profiles")) == profiles.INTEGRATION_PROFILES
+    wiring = listed("slow_profiles")
+    assert set(wiring) <= set(supported_profiles())
+    assert {applications_shape(name) for name in wiring} == {applications_shape(name) for name in supported_profiles()}
+
+
+def applications_shape(name):
+    """What the applications API lets the wiring role do on a profile: create, list and delete, renew."""
+    profile = profiles.Profile(name)
+    return profile.has("applications_create"), profile.has("applications_list"), profile.has("renew_secret")
+
+
+def supported_profiles():
+    """Every profile the modules support (API v4), oldest first."""
+    names = [name for name in profiles.PROFILES if profiles.Profile(name).has("api_v4")]
+    return sorted(names, key=lambda name: profiles.version_tuple(profiles.PROFILES[name]["version"]))
 
 
 def test_every_capability_names_its_evidence_and_a_sane_span():
@@ -223,3 +264,77 @@ def test_12_10_a_delete_racing_another_counts_as_done(collection_path, release_l
     assert not result["changed"] and result["application"] == {}
     statuses = [entry["status"] for entry in lab.requests_log() if entry["method"] == "DELETE" and re.search(r"/applications/\d+$", entry["path"])]
     assert 500 in statuses and 204 in statuses
+
+
+# ---- the module life cycle on every supported profile ---------------------------------------------------
+@pytest.mark.parametrize("name", supported_profiles())
+def test_settings_module_on_every_profile(collection_path, release_labs, name):
+    lab = release_labs(name)
+    read = run(lab, "gitlab_koding_settings", {})
+    assert not read["changed"] and read["supported"] is lab_has(lab, "koding_settings")
+    if lab_has(lab, "koding_settings"):
+        assert run(lab, "gitlab_koding_settings", ENABLE)["changed"]
+        assert not run(lab, "gitlab_koding_settings", ENABLE)["changed"]
+    else:
+        result = run(lab, "gitlab_koding_settings", ENABLE, expect_fail=True)
+        assert releases.last("koding_settings") in result["msg"]
+    assert writes(lab) == [] or lab_has(lab, "koding_settings")
+
+
+@pytest.mark.parametrize("name", supported_profiles())
+def test_hook_module_on_every_profile(collection_path, release_labs, name):
+    """Create, check mode, idempotence, update (in place where PUT exists, else delete and add), delete."""
+    lab = release_labs(name)
+    args = dict(HOOK, repository_update_events=False)
+    assert run(lab, "gitlab_system_hook", dict(args, _ansible_check_mode=True))["changed"]
+    assert writes(lab) == []
+    created = run(lab, "gitlab_system_hook", args)
+    assert created["changed"]
+    assert created["hook"]["repository_update_events"] is not lab_has(lab, "hook_repository_update_param")
+    for check_mode in (True, False):
+        again = run(lab, "gitlab_system_hook", dict(args, _ansible_check_mode=check_mode))
+        assert not again["changed"] and again["hook"]["id"] == created["hook"]["id"], again
+    count = len(writes(lab))
+    updated = run(lab, "gitlab_system_hook", dict(args, push_events=True))
+    assert updated["changed"] and updated["hook"]["push_events"] is True
+    methods = [entry["method"] for entry in writes(lab)[count:] if entry["status"] < 400]
+    if lab_has(lab, "hooks_put"):
+        assert methods == ["PUT"] and updated["hook"]["id"] == created["hook"]["id"]
+    else:
+        assert methods == ["DELETE", "POST"] and updated["hook"]["id"] != created["hook"]["id"]
+    assert not run(lab, "gitlab_system_hook", dict(args, push_events=True))["changed"]
+    assert run(lab, "gitlab_system_hook", dict(url=HOOK["url"], state="absent"))["changed"]
+    assert not run(lab, "gitlab_system_hook", dict(url=HOOK["url"], state="absent"))["changed"]
+    assert not any(entry["method"] == "GET" and re.match(r"/api/v4/hooks/", entry["path"]) for entry in lab.requests_log())
+
+
+@pytest.mark.parametrize("name", supported_profiles())
+def test_oauth_app_module_on_every_profile(collection_path, release_labs, name):
+    """No API: refused as unsupported, naming the Admin Area; create only: kept by its client id; list and delete:
+    idempotent by name, and removed."""
+    lab = release_labs(name)
+    if not lab_has(lab, "applications_create"):
+        result = run(lab, "gitlab_oauth_app", APP, expect_fail=True)
+        assert result["unsupported"] and "Admin Area" in result["msg"] and releases.since("applications_create") in result["msg"]
+        assert [entry for entry in writes(lab) if entry["status"] < 400] == []
+        return
+    assert run(lab, "gitlab_oauth_app", dict(APP, _ansible_check_mode=True))["changed"]
+    assert writes(lab) == []
+    created = run(lab, "gitlab_oauth_app", APP)
+    assert created["changed"] and created["secret"]
+    if not lab_has(lab, "applications_list"):
+        kept = run(lab, "gitlab_oauth_app", dict(APP, application_id=created["application"]["application_id"]))
+        assert not kept["changed"]
+        return
+    count = len(writes(lab))
+    assert not run(lab, "gitlab_oauth_app", APP)["changed"]
+    assert not run(lab, "gitlab_oauth_app", dict(APP, _ansible_check_mode=True))["changed"]
+    assert len(writes(lab)) == count
+    assert run(lab, "gitlab_oauth_app", dict(name=APP["name"], state="absent"))["changed"]
+    assert not run(lab, "gitlab_oauth_app", dict(name=APP["name"], state="absent"))["changed"]
+    assert lab.api("GET", "/applications").json() == []
+
+
+def lab_has(lab, capability_or_feature):
+    """What the lab's profile plays (a lab feature name)."""
+    return profiles.Profile(lab.profile).has(capability_or_feature)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the tests against the legacy and modern lab GitLab, then checks that no
+# Runs the tests against each lab GitLab profile, then checks that no
 # secret appears in the -vvv output.
 set -eu
 # shellcheck source=../setup_gitlab_lab/run_profiles.sh

@@ -60,15 +60,53 @@ PROFILES = {
     "10.4": {"version": "10.4.7", "revision": "1e2f3a4", "features": {"pagination_totals", "reuse_access_token"}, "assume": {"grape_405": False}},
     "11.4": {"version": "11.4.12", "revision": "5d9b2e3", "features": {"pagination_totals", "reuse_access_token"}},
     "legacy": {"version": "11.0.6", "revision": "5e4ee8a9b4c", "features": {"pagination_totals", "reuse_access_token"}},
-    "transition": {
-        "version": "11.11.8",
-        "revision": "1ae34c7b2a1",
-        "features": {"application_full_fields", "pagination_totals", "reuse_access_token"},
-    },
+    "transition": {"version": "11.11.8", "revision": "1ae34c7b2a1", "features": {"application_full_fields", "pagination_totals", "reuse_access_token"}},
     "12.10": {"version": "12.10.14", "revision": "6a7b8c9", "features": {"application_full_fields", "pagination_totals", "reuse_access_token"}},
+    # 13.12 to 18.11: the hook and application releases past 12.10 (gitlab-api.md, "Release by release").
+    "13.12": {
+        "version": "13.12.15",
+        "revision": "b7a0e5c",
+        # Token reuse is still on in a 13.x copy of oauth_tokens_spec.rb; Doorkeeper 5 (the native redirect URI) and
+        # Grape 1.3 are in by then; a personal access token as Bearer is not pinned before 14.x: the lab refuses it.
+        "features": {
+            "application_full_fields",
+            "application_confidential",
+            "pagination_totals",
+            "grape_empty_is_nil",
+            "native_redirect_uri",
+            "reuse_access_token",
+        },
+        # gitlab-api.md: the 500 on a gone application lasts until "early 13.x"; the test moved to POST /hooks/:id in
+        # "≈13.x" ("a later 13.x copy"): the last 13.x plays the later copy on both.
+        "assume": {"applications_delete_404": True, "hooks_test_post": True},
+    },
+    "14.10": {
+        "version": "14.10.5",
+        "revision": "d1e8f4a",
+        # Token reuse: off in current GitLab, the release that turned it off is not pinned; the lab plays 14.10 on as
+        # current GitLab does.
+        "features": {
+            "application_full_fields",
+            "application_confidential",
+            "pagination_totals",
+            "grape_empty_is_nil",
+            "native_redirect_uri",
+            "bearer_personal_access_token",
+        },
+        # gitlab-api.md: PUT /hooks/:hook_id "present by 15.2; the exact release is unconfirmed" (a 12.10 copy has none):
+        # the lab plays 14.10 without it, so the modules' fallback (delete and add) is what this profile shows.
+        "assume": {"hooks_put": False},
+    },
+    # 15.11 and 16.11 play the lab's own details as modern does (the 15.x copies have the modern hook helpers), but
+    # keep readable secrets: the gloas- prefix and hashing are modern only in the lab.
+    "15.11": {"version": "15.11.13", "revision": "9c4f2b7", "features": set(LAB_FEATURES) - {"hashed_secrets", "reuse_access_token"}},
+    "16.11": {"version": "16.11.10", "revision": "4a6e0d3", "features": set(LAB_FEATURES) - {"hashed_secrets", "reuse_access_token"}},
     "modern": {"version": "17.5.2", "revision": "3c2d5f8ab91", "features": set(LAB_FEATURES) - {"reuse_access_token"}},
+    # The newest 18.x: gitlab-api.md's facts on 18.x come from current sources, which is at least the last 18.x.
+    "18.11": {"version": "18.11.2", "revision": "e5b3a91", "features": set(LAB_FEATURES) - {"reuse_access_token"}},
 }
-# The profiles the integration targets run against (the others are checked in process, tests/lab/gitlab/test_releases.py).
+# The classic profiles: the compat toolchain's integration stage runs the module targets on these only; the primary
+# one runs them on every profile with api_v4 (tests/integration/run.sh; test_releases.py holds its lists to these).
 INTEGRATION_PROFILES = ("legacy", "transition", "modern")
 
 
@@ -257,8 +295,23 @@ class Profile:
     def user_has_locked_field(self):
         return self.at_least(13, 0)
 
+    def capabilities(self):
+        """{capability: {"has", "since", "last"}} of the release table as this profile plays it: "has" is the lab's
+        answer (None where the table leaves the release open and no lab feature plays it), "since" the table's text
+        for the first release ('GitLab 16.11'), "last" the last release of one that went away ('11.4') or None."""
+        played = dict((capability, self.features[feature]) for feature, capability in RELEASE_FEATURES.items())
+        release = version_tuple(self.version)[:2]
+        answer = {}
+        for name, capability in releases.CAPABILITIES.items():
+            answer[name] = {
+                "has": played.get(name, releases.state(name, release)),
+                "since": releases.since(name),
+                "last": releases.last(name) if capability.last is not None else None,
+            }
+        return answer
+
     def describe(self):
-        return {"profile": self.name, "version": self.version, "features": dict(self.features)}
+        return {"profile": self.name, "version": self.version, "features": dict(self.features), "capabilities": self.capabilities()}
 
 
 def parse_switches(items):
