@@ -1,4 +1,5 @@
-"""The HTTP front: request parsing (LabApp, shared with in-process transports), the fault and latency layer, the request log, the /__lab__/ control API, main()."""
+"""The HTTP front: request handling (LabApp, shared with in-process transports), the fault and latency layer, the
+request log, the /__lab__/ control API, main()."""
 
 import argparse
 import json
