@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -47,7 +49,8 @@ def profiles_with(*features, **absent):
 
 
 class Call(dict):
-    """One request as a test looks at it: method, path (after /api/v4, or 'v3:' + path), params, data, status."""
+    """One request as a test looks at it: method, path (after /api/v4, or 'v3:' + path), params, data, status and
+    the headers it carried."""
 
 
 class LabAdapter(BaseAdapter):
@@ -65,7 +68,7 @@ class LabAdapter(BaseAdapter):
         target = parts.path + ('?' + parts.query if parts.query else '')
         self.gitlab.take_before(request.method, parts.path)
         answer = self.gitlab.app.serve(Request(request.method, target, dict(request.headers), body, parts.netloc))
-        self.gitlab.record(request.method, parts.path, parts.query, body, answer.status)
+        self.gitlab.record(request.method, parts.path, parts.query, body, answer.status, request.headers)
         lost = self.gitlab.take_lost(request.method, parts.path)
         if isinstance(lost, BaseException):
             raise lost
@@ -116,13 +119,13 @@ class LabGitLab:
         session.mount(ROOT + '/', LabAdapter(self))
         return session
 
-    def record(self, method, path, query, body, status):
+    def record(self, method, path, query, body, status, headers):
         relative = path[len(API) :] if path.startswith(API) else ('v3:' + path[len('/api/v3') :] if path.startswith('/api/v3') else path)
         try:
             data = json.loads(body) if body else None
         except ValueError:
             data = body
-        self.calls.append(Call(method=method, path=relative, params=dict(parse_qsl(query)), data=data, status=status))
+        self.calls.append(Call(method=method, path=relative, params=dict(parse_qsl(query)), data=data, status=status, headers=dict(headers)))
         if self.on_create and method == 'POST' and relative in ('/hooks', '/applications') and status == 201:
             hook, self.on_create = self.on_create, None
             hook('hook' if relative == '/hooks' else 'app', data)
@@ -177,6 +180,14 @@ class LabGitLab:
             dict(id=app['id'], application_id=app['uid'], application_name=app['name'], callback_url=app['redirect_uri'], confidential=app['confidential'])
             for app in self.state.applications.values()
         ]
+
+    def oauth_token(self, scopes=('api',)):
+        """An OAuth access token of the administrator, as GitLab's OAuth provider issues it to an application."""
+        issuer = self.add_app('token issuer', 'http://127.0.0.1:9/callback')
+        token = secrets.token_hex(32)
+        with self.state.lock:
+            self.state.access_tokens[token] = dict(app_id=issuer['id'], user_id=1, scopes=list(scopes), created_at=int(time.time()), state='active')
+        return token
 
     def add_hook(self, url, token=None, **flags):
         with self.state.lock:

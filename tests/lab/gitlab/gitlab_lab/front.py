@@ -110,9 +110,9 @@ class LabApp:
             return self.serve_control(request)
         state = self.state
         # Latency waits outside the lock, so overlapping requests really overlap.
-        time.sleep(state.take_latency(request.method, request.path, "before"))
+        wait(state.take_latency(request.method, request.path, "before"))
         status, body, headers, prepared = self.serve_gitlab(request)
-        time.sleep(state.take_latency(request.method, request.path, "after"))
+        wait(state.take_latency(request.method, request.path, "after"))
         if prepared:
             deliveries.send(state, prepared)
         state.log_request(request.method, request.path, request.query, status)
@@ -144,6 +144,12 @@ class LabApp:
         with self.state.lock:
             status, answer = control(self.state, request.method, request.path.rstrip("/"), body)
         return Answer(status, answer, method=request.method)
+
+
+def wait(seconds):
+    # No call at all without latency: a test that counts its own time.sleep calls sees only those.
+    if seconds:
+        time.sleep(seconds)
 
 
 def parse_params(request):
