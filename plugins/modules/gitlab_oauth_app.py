@@ -473,8 +473,8 @@ class OAuthApp(object):
         )
 
     def recovery_rung(self):
-        """How a lost secret is replaced where GitLab lists applications: renewed where the release can (16.11 on; a
-        release the table does not pin is asked), else the application is deleted and created again."""
+        """How a lost secret is replaced where GitLab lists applications: renewed where the release can (where the
+        release table does not pin it, GitLab is asked), else the application is deleted and created again."""
         return 'renewed' if self.module.supports('renew_secret') is not False else 'recreated'
 
     def recover(self, app):
