@@ -60,7 +60,7 @@ class LabAdapter(BaseAdapter):
         super().__init__()
         self.gitlab = gitlab
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # pylint: disable=too-many-arguments
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # pylint: disable=too-many-arguments,unused-argument
         parts = urlsplit(request.url)
         body = request.body or b''
         if isinstance(body, str):
