@@ -544,32 +544,36 @@ class OAuthApp(object):
             created, secret = self.renew(app)
         return True, app_view(created), secret
 
+    def create_without_list(self, warning):
+        """Create where nothing can be listed; warning(version) says what may be left behind."""
+        if self.module.check_mode:
+            return True, self.wanted_view(), None
+        created, secret = self.post(listing_supported=False)
+        self.module.warn(warning(self.client.version()))
+        return True, dict(app_view(created), application_name=self.name), secret
+
     def present_without_list(self):
         """GitLab 10.5 to 11.4: create only. What exists is known only from the application_id kept by the caller."""
         application_id = self.params['application_id']
         if application_id is None:
-            if self.module.check_mode:
-                return True, self.wanted_view(), None
-            created, secret = self.post(listing_supported=False)
-            self.module.warn(
-                'GitLab %s cannot list OAuth applications, so this run created %r without being able to '
-                'see whether an earlier run had created it; keep its application_id and pass it next '
-                'time. An older copy, if any, remains in %s.' % (self.client.version(), self.name, ADMIN_PAGE)
+            return self.create_without_list(
+                lambda version: (
+                    'GitLab %s cannot list OAuth applications, so this run created %r without being able to '
+                    'see whether an earlier run had created it; keep its application_id and pass it next '
+                    'time. An older copy, if any, remains in %s.' % (version, self.name, ADMIN_PAGE)
+                )
             )
-            return True, dict(app_view(created), application_name=self.name), secret
         if not self.params['secret_known']:
             # The kept client id has no kept secret, and this GitLab can neither renew nor delete: a new application.
             self.recovery = 'created_new'
-            if self.module.check_mode:
-                return True, self.wanted_view(), None
-            created, secret = self.post(listing_supported=False)
-            self.module.warn(
-                'GitLab %s can neither renew a secret nor delete an application through its API, so this run created a '
-                'new OAuth application %r for the secret that was not kept. The old one (client id %s) is still there: '
-                'remove it by hand in %s, as anyone holding its secret can still sign users in with it.'
-                % (self.client.version(), self.name, application_id, ADMIN_PAGE)
+            return self.create_without_list(
+                lambda version: (
+                    'GitLab %s can neither renew a secret nor delete an application through its API, so this '
+                    'run created a new OAuth application %r for the secret that was not kept. The old one (client id %s) is '
+                    'still there: remove it by hand in %s, as anyone holding its secret can still sign users in with it.'
+                    % (version, self.name, application_id, ADMIN_PAGE)
+                )
             )
-            return True, dict(app_view(created), application_name=self.name), secret
         # Trusted as given: nothing about the application can be read back, so nothing is compared (and with
         # recreate=on_change nothing is found to differ).
         return False, dict(id=None, application_id=application_id, application_name=None, callback_url=None, confidential=None), None
