@@ -33,9 +33,10 @@ API = '/api/v4'
 ADMIN_TOKEN = tokens.ADMIN_TOKEN
 USER_TOKEN = tokens.USER_TOKEN
 
-# Every profile the lab plays, and those the modules support (8.16 serves only /api/v3: the modules refuse it).
+# Every profile the lab plays; those the modules support, and those that serve only /api/v3 (the modules refuse them).
 ALL_PROFILES = sorted(profiles.PROFILES, key=lambda name: profiles.version_tuple(profiles.PROFILES[name]['version']))
 SUPPORTED_PROFILES = [name for name in ALL_PROFILES if profiles.Profile(name).has('api_v4')]
+API_V3_ONLY_PROFILES = [name for name in ALL_PROFILES if not profiles.Profile(name).has('api_v4')]
 
 
 def profiles_with(*features, **absent):

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_koding_settings
-from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import ADMIN_TOKEN, USER_TOKEN, LabGitLab, profiles_with, run_module
+from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import ADMIN_TOKEN, API_V3_ONLY_PROFILES, USER_TOKEN, LabGitLab, profiles_with, run_module
 
 KODING = profiles_with('koding_settings')
 NO_KODING = profiles_with(koding_settings=False)
@@ -174,9 +174,10 @@ def test_koding_url_is_ignored_with_a_warning_where_gitlab_has_no_koding_setting
     assert not result['changed'] and any('ignored' in w for w in result['warnings']) and session.writes() == []
 
 
-def test_api_v3_only_gitlab_is_refused_naming_its_release_and_the_first_with_api_v4():
+@pytest.mark.parametrize('profile', API_V3_ONLY_PROFILES)
+def test_api_v3_only_gitlab_is_refused_naming_its_release_and_the_first_with_api_v4(profile):
     """The oldest releases have the Koding settings, but only under /api/v3: every /api/v4 request is a Rails 404."""
-    gitlab = LabGitLab('8.16')
+    gitlab = LabGitLab(profile)
     result, session = run(gitlab, ENABLE, expect_fail=True)
     assert gitlab.version in result['msg'] and releases.since('api_v4') in result['msg'] and 'API v3' in result['msg']
     assert result['api_error']['kind'] == 'no_api' and session.writes() == []

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_oauth_app
-from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import LabGitLab, profiles_with, run_module
+from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import API_V3_ONLY_PROFILES, LabGitLab, profiles_with, run_module
 
 CALLBACK = 'http://koding.test:8090/-/oauth/gitlab/callback'
 APP = dict(name='Koding', redirect_uri=CALLBACK, scopes=['api', 'read_user'])
@@ -398,8 +398,9 @@ def test_gitlab_without_applications_api_is_unsupported_and_points_to_the_admin_
     assert gitlab.apps == []
 
 
-def test_api_v3_only_gitlab_is_refused_naming_its_release_and_the_first_with_api_v4():
-    gitlab = LabGitLab('8.16')
+@pytest.mark.parametrize('profile', API_V3_ONLY_PROFILES)
+def test_api_v3_only_gitlab_is_refused_naming_its_release_and_the_first_with_api_v4(profile):
+    gitlab = LabGitLab(profile)
     result, session = run(gitlab, APP, expect_fail=True)
     assert gitlab.version in result['msg'] and releases.since('api_v4') in result['msg'] and session.writes() == []
 

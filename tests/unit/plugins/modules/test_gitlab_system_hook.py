@@ -16,7 +16,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_system_hook
 from ansible_collections.koding.gitlab.tests.lab.gitlab.gitlab_lab.resources import hooks as lab_hooks
-from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import SUPPORTED_PROFILES, LabGitLab, profiles_with, run_module
+from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import API_V3_ONLY_PROFILES, SUPPORTED_PROFILES, LabGitLab, profiles_with, run_module
 
 URL = 'http://koding.test:8090/-/api/gitlab'
 TOKEN = 'hook-secret-4711'
@@ -335,7 +335,8 @@ def test_grape_405_for_a_missing_put_and_the_hook_is_recreated(profile):
     assert len(gitlab.hooks) == 1 and gitlab.hooks[0]['push_events'] is True
 
 
-def test_api_v3_only_gitlab_is_refused_naming_its_release_and_the_first_with_api_v4():
-    gitlab = LabGitLab('8.16')
+@pytest.mark.parametrize('profile', API_V3_ONLY_PROFILES)
+def test_api_v3_only_gitlab_is_refused_naming_its_release_and_the_first_with_api_v4(profile):
+    gitlab = LabGitLab(profile)
     result, session = run(gitlab, HOOK, expect_fail=True)
     assert gitlab.version in result['msg'] and releases.since('api_v4') in result['msg'] and session.writes() == []
