@@ -28,10 +28,13 @@ description:
     create them (C(GET /applications) and C(DELETE /applications/:id) came in 11.5). There the module cannot see what exists,
     so it relies on what the caller kept. Without O(application_id) it creates the application (and warns that an
     earlier copy, if any, cannot be seen and stays). With the O(application_id) an earlier run returned, it reports no
-    change and sends no write, without being able to check the application's properties. O(state=absent),
-    O(renew_secret=true), and O(recreate=on_change) together with O(application_id) fail with a message saying so
-    and where to do it by hand (Admin Area, Applications). RV(listing_supported) is V(false) there. If the
-    application was deleted by hand, the module cannot tell; run it without O(application_id) to create a new one.
+    change and sends no write, without being able to check the application's properties (so O(recreate=on_change)
+    finds nothing to re-create). O(state=absent) and O(renew_secret=true) together with O(application_id) fail with
+    a message saying so and where to do it by hand (Admin Area, Applications). RV(listing_supported) is V(false)
+    there. If the application was deleted by hand, the module cannot tell; run it without O(application_id) to
+    create a new one.
+  - A caller that lost the secret of an existing application says so with O(secret_known=false); the module then
+    gets a new secret the best way this GitLab allows (see O(secret_known)) and returns it in RV(secret).
   - After creating an application the module lists the applications again. If another run created one with the same
     name at the same time, the application with the lowest id stays; a run whose copy is not that one deletes its
     copy and fails, saying that another run holds the application (and its secret). Nothing is left that blocks the
@@ -61,6 +64,9 @@ attributes:
     support: partial
     details:
       - With O(renew_secret=true) the secret is renewed, and the task reports a change, on every run.
+      - With O(secret_known=false), or an O(application_id) that is not the client id of the application found, a
+        new secret is made on every run in which the application already exists; pass V(true) and the returned
+        client id once the returned secret is kept.
 options:
   name:
     description:
@@ -91,7 +97,8 @@ options:
     description:
       - The client id (RV(application.application_id)) of the application an earlier run created, as the caller kept it.
       - Needed for idempotence on GitLab 10.5 to 11.4, which cannot list applications; see the description.
-      - Where GitLab lists applications it only settles which application is meant when several have O(name).
+      - Where GitLab lists applications it settles which application is meant when several have O(name); when the
+        application found has another client id, the secret the caller keeps is not its own (see O(secret_known)).
     type: str
   state:
     description:
@@ -105,6 +112,7 @@ options:
       - V(never) fails and lists the differences.
       - V(on_change) deletes the application and creates it again; its client id and secret change, so everything
         that uses them must be updated.
+      - Where GitLab cannot list applications nothing can be compared, so nothing is re-created.
     type: str
     choices: [never, on_change]
     default: never
@@ -115,6 +123,23 @@ options:
       - Ignored when the application is created or re-created in this run (it then has a fresh secret anyway).
     type: bool
     default: false
+  secret_known:
+    description:
+      - Whether the caller still holds the secret of the existing application (GitLab never shows it again).
+      - When V(false) and the application exists, or when O(application_id) names another client id than the
+        application found has (the kept secret is then another application's), the module replaces the lost secret by
+        the first of the following that this GitLab can do, returns the new secret in RV(secret) and says which one it
+        did in RV(secret_recovery).
+      - V(renewed) - renews the secret (C(POST /applications/:id/renew-secret), GitLab 16.11 and later); the client id
+        stays.
+      - V(recreated) - where GitLab cannot renew but can list and delete applications (11.5 to 16.10), deletes the
+        application and creates it again (new client id and secret).
+      - V(created_new) - where GitLab can only create applications (10.5 to 11.4, with the O(application_id) kept from
+        an earlier run), creates a new application and warns that the old one, which only an administrator can remove
+        (Admin Area, Applications), is still there.
+      - Has no effect when the application is created or re-created in this run anyway.
+    type: bool
+    default: true
 notes:
   - Whether GitLab can list applications is found out by asking (a 404 for an unknown route means it cannot), not
     from its version.
@@ -155,6 +180,16 @@ EXAMPLES = r"""
     redirect_uri: http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback
     scopes: [api, read_user]
     application_id: "{{ kept_application_id | default(omit) }}"
+  delegate_to: localhost
+
+- name: The kept secret was lost; get a new one (renewed, or the application re-created, as this GitLab allows)
+  koding.gitlab.gitlab_oauth_app:
+    name: Koding
+    redirect_uri: http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback
+    scopes: [api, read_user]
+    application_id: "{{ kept_application_id | default(omit) }}"
+    secret_known: "{{ kept_application_secret | default('') | length > 0 }}"
+  register: koding_oauth_app
   delegate_to: localhost
 
 - name: Change the redirect URIs, re-creating the application (new client id and secret)
@@ -222,6 +257,13 @@ unsupported:
   returned: failure, when GitLab lacks the endpoint
   type: bool
   sample: true
+secret_recovery:
+  description:
+    - How the secret the caller did not keep (O(secret_known=false)) was replaced; predicted in check mode.
+    - V(renewed), V(recreated) or V(created_new); see O(secret_known).
+  returned: when a lost secret was replaced
+  type: str
+  sample: renewed
 secret:
   description:
     - The OAuth client secret.
@@ -304,6 +346,7 @@ class OAuthApp(object):
         self.uris = redirect_uri_list(self.params['redirect_uri']) if self.params['redirect_uri'] is not None else []
         self.redirect_uri = '\n'.join(self.uris)
         self.scopes = normalize_scopes(self.params['scopes'])
+        self.recovery = None  # how a lost secret was (or, in check mode, would be) replaced
 
     # -- reading -------------------------------------------------------------------------
 
@@ -337,6 +380,11 @@ class OAuthApp(object):
         if app.get('confidential') is not None and app.get('confidential') != self.params['confidential']:
             diffs.append('confidential (GitLab has %s, the task wants %s)' % (app.get('confidential'), self.params['confidential']))
         return diffs
+
+    def secret_known(self, app):
+        """Whether the caller holds this application's secret: it says it keeps one, and for this client id."""
+        wanted_id = self.params['application_id']
+        return self.params['secret_known'] and (not wanted_id or app.get('application_id') == wanted_id)
 
     def wanted_view(self, app=None):
         view = app_view(app) if app else dict(id=None, application_id=None)
@@ -402,19 +450,41 @@ class OAuthApp(object):
             )
         return app, secret
 
-    def renew(self, app):
+    def renew(self, app, recovering=False):
+        """The application with a new secret; when recovering, None where GitLab turns out to lack renew-secret."""
         path = '%s/%s/renew-secret' % (APPS_PATH, app['id'])
         try:
             renewed = self.client.post(path) or {}
         except GitlabApiError as error:
             if not error.endpoint_unsupported:
                 raise
+            if recovering:
+                return None
             self.fail_unsupported(
                 'renew an application\'s secret (POST %s/:id/renew-secret)' % APPS_PATH,
                 'renew_secret',
                 'Use recreate=on_change with a changed property to get a new secret.',
             )
         return dict(app, **dict((k, v) for k, v in renewed.items() if v is not None)), renewed.get('secret')
+
+    def recreate(self, app):
+        return self.module.delete_then_create(
+            '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id']), gone=self.gone_check(app)
+        )
+
+    def recovery_rung(self):
+        """How a lost secret is replaced where GitLab lists applications: renewed where the release can (where the
+        release table does not pin it, GitLab is asked), else the application is deleted and created again."""
+        return 'renewed' if self.module.supports('renew_secret') is not False else 'recreated'
+
+    def recover(self, app):
+        """A new secret for an application whose secret the caller lost."""
+        if self.recovery == 'renewed':
+            renewed = self.renew(app, recovering=True)
+            if renewed is not None:
+                return renewed
+            self.recovery = 'recreated'
+        return self.recreate(app)
 
     def fail_unsupported(self, what, capability, todo, listing_supported=True, create_supported=True):
         # unsupported=True lets a playbook tell "GitLab cannot do this" from other failures without parsing msg.
@@ -450,6 +520,9 @@ class OAuthApp(object):
                 action = 'recreate'
             elif self.params['renew_secret']:
                 action = 'renew'
+            elif not self.secret_known(app):
+                action = 'recover'
+                self.recovery = self.recovery_rung()
             else:
                 return False, app_view(app), None
         if action == 'renew' and self.module.supports('renew_secret') is False:
@@ -459,39 +532,50 @@ class OAuthApp(object):
                 'Use recreate=on_change with a changed property to get a new secret.',
             )
         if self.module.check_mode:
-            return True, app_view(app) if action == 'renew' else self.wanted_view(), None
+            keeps_ids = action == 'renew' or self.recovery == 'renewed'
+            return True, app_view(app) if keeps_ids else self.wanted_view(), None
         if action == 'create':
             created, secret = self.create()
         elif action == 'recreate':
-            created, secret = self.module.delete_then_create(
-                '%s/%s' % (APPS_PATH, app['id']), self.create, 'The OAuth application %r (id %s)' % (self.name, app['id']), gone=self.gone_check(app)
-            )
+            created, secret = self.recreate(app)
+        elif action == 'recover':
+            created, secret = self.recover(app)
         else:
             created, secret = self.renew(app)
         return True, app_view(created), secret
+
+    def create_without_list(self, warning):
+        """Create where nothing can be listed; warning(version) says what may be left behind."""
+        if self.module.check_mode:
+            return True, self.wanted_view(), None
+        created, secret = self.post(listing_supported=False)
+        self.module.warn(warning(self.client.version()))
+        return True, dict(app_view(created), application_name=self.name), secret
 
     def present_without_list(self):
         """GitLab 10.5 to 11.4: create only. What exists is known only from the application_id kept by the caller."""
         application_id = self.params['application_id']
         if application_id is None:
-            if self.module.check_mode:
-                return True, self.wanted_view(), None
-            created, secret = self.post(listing_supported=False)
-            self.module.warn(
-                'GitLab %s cannot list OAuth applications, so this run created %r without being able to '
-                'see whether an earlier run had created it; keep its application_id and pass it next '
-                'time. An older copy, if any, remains in %s.' % (self.client.version(), self.name, ADMIN_PAGE)
+            return self.create_without_list(
+                lambda version: (
+                    'GitLab %s cannot list OAuth applications, so this run created %r without being able to '
+                    'see whether an earlier run had created it; keep its application_id and pass it next '
+                    'time. An older copy, if any, remains in %s.' % (version, self.name, ADMIN_PAGE)
+                )
             )
-            return True, dict(app_view(created), application_name=self.name), secret
-        if self.params['recreate'] == 'on_change':
-            self.fail_unsupported(
-                'list or delete applications (GET and DELETE %s)' % APPS_PATH,
-                'applications_list',
-                'So it cannot compare the application with application_id %s nor re-create it: '
-                'use recreate=never, or change it in %s.' % (application_id, ADMIN_PAGE),
-                listing_supported=False,
+        if not self.params['secret_known']:
+            # The kept client id has no kept secret, and this GitLab can neither renew nor delete: a new application.
+            self.recovery = 'created_new'
+            return self.create_without_list(
+                lambda version: (
+                    'GitLab %s can neither renew a secret nor delete an application through its API, so this '
+                    'run created a new OAuth application %r for the secret that was not kept. The old one (client id %s) is '
+                    'still there: remove it by hand in %s, as anyone holding its secret can still sign users in with it.'
+                    % (version, self.name, application_id, ADMIN_PAGE)
+                )
             )
-        # Trusted as given: nothing about the application can be read back, so nothing is compared.
+        # Trusted as given: nothing about the application can be read back, so nothing is compared (and with
+        # recreate=on_change nothing is found to differ).
         return False, dict(id=None, application_id=application_id, application_name=None, callback_url=None, confidential=None), None
 
     def run(self):
@@ -526,6 +610,8 @@ class OAuthApp(object):
 
     def result(self, changed, after, secret, listing_supported, diff_before, diff_after):
         result = dict(changed=changed, application=after, listing_supported=listing_supported)
+        if self.recovery:
+            result['secret_recovery'] = self.recovery
         if secret is not None:
             result['secret'] = secret
         if self.module._diff:
@@ -559,6 +645,7 @@ def main():
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             recreate=dict(type='str', choices=['never', 'on_change'], default='never'),
             renew_secret=dict(type='bool', default=False, no_log=False),
+            secret_known=dict(type='bool', default=True, no_log=False),
         ),
         required_if=[('state', 'present', ['redirect_uri', 'scopes'])],
         option_checks=option_problems,

@@ -1,4 +1,5 @@
-"""The HTTP front: request parsing, the fault and latency layer, the request log, the /__lab__/ control API, main()."""
+"""The HTTP front: request handling (LabApp, shared with in-process transports), the fault and latency layer, the
+request log, the /__lab__/ control API, main()."""
 
 import argparse
 import json
@@ -40,13 +41,13 @@ MAX_DELAY_MS = 60000
 class Context:
     """One API request as the resource handlers see it."""
 
-    def __init__(self, handler, method, path, query, params, match):
-        self.handler = handler
-        self.state = handler.server.state
-        self.profile = handler.server.state.profile
-        self.method = method
-        self.path = path
-        self.query = query
+    def __init__(self, request, state, params, match):
+        self.request = request
+        self.state = state
+        self.profile = state.profile
+        self.method = request.method
+        self.path = request.path
+        self.query = request.query
         self.params = params
         self.match = match
         self.user = None
@@ -54,11 +55,121 @@ class Context:
 
     @property
     def base_url(self):
-        host = self.handler.headers.get("Host") or "%s:%s" % self.handler.server.server_address[:2]
-        return "http://%s" % host
+        return "http://%s" % self.request.host
 
     def header(self, name):
-        return self.handler.headers.get(name)
+        return self.request.header(name)
+
+
+class Request:
+    """One HTTP request as the lab reads it, whoever carried it (the HTTP server, or a test's transport adapter)."""
+
+    def __init__(self, method, target, headers, body, host):
+        parts = urlsplit(target)
+        self.method = method.upper()
+        self.path = parts.path
+        self.query = parts.query
+        self.headers = {name.lower(): value for name, value in (headers or {}).items()}
+        self.body = body or b""
+        self.host = self.header("Host") or host
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+class Answer:
+    """What the lab answers: status, headers and the body as bytes (empty for HEAD and 204)."""
+
+    def __init__(self, status, body, headers=None, method="GET"):
+        self.status = status
+        self.headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            payload = json.dumps(body, separators=(",", ":")).encode()
+            self.headers.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            payload = body.encode()
+            self.headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        else:
+            payload = b""
+        if status != 204:
+            self.headers["Content-Length"] = str(len(payload))
+        self.body = payload if method != "HEAD" and status != 204 else b""
+
+
+class LabApp:
+    """The lab's request handling without the HTTP plumbing: control API first; then latency, faults, routing,
+    authentication, the resource, the request log. Both the HTTP server and in-process transports call serve()."""
+
+    def __init__(self, state):
+        self.state = state
+        self.routes = RouteTable(state.profile)
+
+    def serve(self, request):
+        """The Answer to a Request (hook deliveries the request triggers are sent before it returns)."""
+        if request.path.startswith("/__lab__/"):
+            return self.serve_control(request)
+        state = self.state
+        # Latency waits outside the lock, so overlapping requests really overlap.
+        wait(state.take_latency(request.method, request.path, "before"))
+        status, body, headers, prepared = self.serve_gitlab(request)
+        wait(state.take_latency(request.method, request.path, "after"))
+        if prepared:
+            deliveries.send(state, prepared)
+        state.log_request(request.method, request.path, request.query, status)
+        return Answer(status, body, headers, request.method)
+
+    def serve_gitlab(self, request):
+        state = self.state
+        with state.lock:
+            fault = state.take_fault(request.method, request.path)
+            if fault:
+                status, body, headers = fault_answer(state.profile, fault)
+                return status, body, headers, []
+            try:
+                handler, access, match = self.routes.resolve(request.method, request.path)
+                ctx = Context(request, state, parse_params(request), match)
+                if access is not None:
+                    authenticate(ctx, access == "admin")
+                answer = handler(ctx)
+                headers = answer[2] if len(answer) > 2 else {}
+                return answer[0], answer[1], headers, ctx.deliveries
+            except ApiError as exc:
+                return exc.status, exc.body, exc.headers, []
+
+    def serve_control(self, request):
+        try:
+            body = json.loads(request.body) if request.body else {}
+        except ValueError:
+            return Answer(400, {"error": "body must be JSON"})
+        with self.state.lock:
+            status, answer = control(self.state, request.method, request.path.rstrip("/"), body)
+        return Answer(status, answer, method=request.method)
+
+
+def wait(seconds):
+    # No call at all without latency: a test that counts its own time.sleep calls sees only those.
+    if seconds:
+        time.sleep(seconds)
+
+
+def parse_params(request):
+    params = {}
+    for key, value in form_pairs(request.query):
+        add_param(params, key, value)
+    raw = request.body
+    content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+    if raw:
+        if content_type == "application/json" or (not content_type and raw[:1] in (b"{", b"[")):
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                raise ApiError(400, {"error": "The provided content-type 'application/json' is not supported or the body is not valid JSON."}) from exc
+            if isinstance(body, dict):
+                params.update(body)
+        else:
+            for key, value in form_pairs(raw.decode("utf-8", "replace")):
+                add_param(params, key, value)
+    return params
 
 
 def fault_answer(profile, fault):
@@ -91,7 +202,7 @@ def fault_answer(profile, fault):
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Control API first; then latency, faults, routing, authentication, the resource, the request log."""
+    """HTTP plumbing around LabApp: reads the request, writes its answer."""
 
     protocol_version = "HTTP/1.1"
 
@@ -120,93 +231,17 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self):  # pylint: disable=invalid-name
         self.handle_any()
 
-    # ---- plumbing --------------------------------------------------------------------------
-    def read_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def parse_params(self, query, raw):
-        params = {}
-        for key, value in form_pairs(query):
-            add_param(params, key, value)
-        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if raw:
-            if content_type == "application/json" or (not content_type and raw[:1] in (b"{", b"[")):
-                try:
-                    body = json.loads(raw)
-                except ValueError as exc:
-                    raise ApiError(400, {"error": "The provided content-type 'application/json' is not supported or the body is not valid JSON."}) from exc
-                if isinstance(body, dict):
-                    params.update(body)
-            else:
-                for key, value in form_pairs(raw.decode("utf-8", "replace")):
-                    add_param(params, key, value)
-        return params
-
-    def send(self, status, body, headers=None):
-        headers = dict(headers or {})
-        if isinstance(body, (dict, list)):
-            payload = json.dumps(body, separators=(",", ":")).encode()
-            headers.setdefault("Content-Type", "application/json")
-        elif isinstance(body, str):
-            payload = body.encode()
-            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        else:
-            payload = b""
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status != 204:
-            self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD" and status != 204:
-            self.wfile.write(payload)
-
     def handle_any(self):
-        parts = urlsplit(self.path)
-        raw = self.read_body()
-        if parts.path.startswith("/__lab__/"):
-            self.handle_control(parts.path, raw)
-            return
-        state = self.server.state
-        # Latency waits outside the lock, so overlapping requests really overlap.
-        time.sleep(state.take_latency(self.command, parts.path, "before"))
-        status, body, headers, prepared = self.handle_gitlab(parts.path, parts.query, raw)
-        time.sleep(state.take_latency(self.command, parts.path, "after"))
-        if prepared:
-            deliveries.send(state, prepared)
-        state.log_request(self.command, parts.path, parts.query, status)
-        self.send(status, body, headers)
-
-    def handle_gitlab(self, path, query, raw):
-        state = self.server.state
-        with state.lock:
-            fault = state.take_fault(self.command, path)
-            if fault:
-                status, body, headers = fault_answer(state.profile, fault)
-                return status, body, headers, []
-            try:
-                handler, access, match = self.server.routes.resolve(self.command, path)
-                ctx = Context(self, self.command, path, query, self.parse_params(query, raw), match)
-                if access is not None:
-                    authenticate(ctx, access == "admin")
-                answer = handler(ctx)
-                headers = answer[2] if len(answer) > 2 else {}
-                return answer[0], answer[1], headers, ctx.deliveries
-            except ApiError as exc:
-                return exc.status, exc.body, exc.headers, []
-
-    # ---- control API -----------------------------------------------------------------------
-    def handle_control(self, path, raw):
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            self.send(400, {"error": "body must be JSON"})
-            return
-        state = self.server.state
-        with state.lock:
-            status, answer = control(state, self.command, path.rstrip("/"), body)
-        self.send(status, answer)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        host = "%s:%s" % self.server.server_address[:2]
+        answer = self.server.app.serve(Request(self.command, self.path, self.headers, raw, host))
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if answer.body:
+            self.wfile.write(answer.body)
 
 
 def control(state, method, path, body):
@@ -310,7 +345,7 @@ class LabServer(ThreadingHTTPServer):
     def __init__(self, address, state, verbose=False):
         super().__init__(address, Handler)
         self.state = state
-        self.routes = RouteTable(state.profile)
+        self.app = LabApp(state)
         self.verbose = verbose
 
 

@@ -13,7 +13,7 @@ import urllib3
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError, GitlabClient
-from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import (
+from ansible_collections.koding.gitlab.tests.unit.plugins.scripted_session import (
     ADMIN_TOKEN,
     ScriptedSession,
     make_response,

@@ -15,12 +15,7 @@ import json
 import pytest
 
 from ansible_collections.koding.gitlab.plugins.modules import gitlab_koding_settings, gitlab_oauth_app, gitlab_system_hook
-from ansible_collections.koding.gitlab.tests.unit.plugins.gitlab_fakes import (
-    ADMIN_TOKEN,
-    FakeGitLab,
-    FakeSession,
-    run_module,
-)
+from ansible_collections.koding.gitlab.tests.unit.plugins.lab_gitlab import ADMIN_TOKEN, LabGitLab, run_module
 
 PASSWORD = 'TOPSECRET-pass-42'
 HOOK_TOKEN = 'hook-token-4711-secret'
@@ -109,9 +104,7 @@ MODULE_OPTIONS = (
 
 
 def assert_clean_failure(module, args, option):
-    gitlab = FakeGitLab('legacy')
-    session = FakeSession(gitlab)
-    result = run_module(module.main, args, session, expect_fail=True, connection=False)
+    result, session = run_module(module.main, args, LabGitLab('legacy'), expect_fail=True, connection=False)
     if any('\x00' in value for value in args.values() if isinstance(value, str)) and 'syslog' in result['msg']:
         # ansible-core itself stops at a NUL in a logged option (it cannot log the invocation), before the module.
         assert 'embedded null character' in result['msg']
@@ -187,6 +180,6 @@ def test_password_in_a_url_is_masked_in_what_ansible_prints(url, monkeypatch):
         return checked(self, problems)
 
     monkeypatch.setattr(_gitlab_module.GitlabModule, 'fail_on_problems', capture)
-    result = run_module(gitlab_system_hook.main, dict(BASE_ARGS[gitlab_system_hook], api_url=url), FakeSession(FakeGitLab()), expect_fail=True)
+    result, dummy = run_module(gitlab_system_hook.main, dict(BASE_ARGS[gitlab_system_hook], api_url=url), LabGitLab(), expect_fail=True)
     assert 'api_url' in result['msg']
     assert PASSWORD in seen['no_log_values']
