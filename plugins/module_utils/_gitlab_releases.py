@@ -57,6 +57,8 @@ def _capabilities(*items):
 
 
 CAPABILITIES = _capabilities(
+    # The table starts at 8.13; API v3 is older. Koding's sign-in callback at its pinned commit calls /api/v3/user.
+    Capability('api_v3', (8, 13), 'the REST API v3 (/api/v3)', 'GitLab 11.0 release notes (API v3 removed)', last=(10, 8)),
     Capability('api_v4', (8, 17), 'the REST API v4 (/api/v4); 8.13 to 8.16 serve only /api/v3', '8-17-stable lib/api/api.rb:5'),
     Capability('grape_405', (8, 17), 'a method a path lacks answers 405 (Grape 0.18), later 404', '8-17-stable Gemfile.lock', last=(10, 8), last_by=(8, 17)),
     Capability('hooks_paginated', (9, 0), 'GET /hooks is paginated', '9-0-stable lib/api/system_hooks.rb'),
