@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from ansible_collections.koding.gitlab.plugins.module_utils import _koding_api
 from ansible_collections.koding.gitlab.plugins.modules import koding_wiring_info
 from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
 
@@ -35,6 +36,9 @@ class FakeKoding:
         self.calls = []
         self.headers = {}
         self.verify = True
+
+    def close(self):
+        pass
 
     def request(self, method, url, timeout=None, allow_redirects=True, data=None, headers=None, verify=None, stream=False):  # pylint: disable=unused-argument
         parts = urlsplit(url)
@@ -61,11 +65,11 @@ def run(args, koding, expect_fail=False, addresses=None):
     def getaddrinfo(name, port):  # pylint: disable=unused-argument
         found = (addresses or {}).get(name)
         if not found:
-            raise koding_wiring_info.socket.gaierror(-2, 'Name or service not known')
+            raise _koding_api.socket.gaierror(-2, 'Name or service not known')
         return [(2, 1, 6, '', (address, 0)) for address in found]
 
-    with mock.patch.object(koding_wiring_info.socket, 'getaddrinfo', getaddrinfo):
-        return run_main(koding_wiring_info.main, args, koding_wiring_info.requests, koding, expect_fail=expect_fail)
+    with mock.patch.object(_koding_api.socket, 'getaddrinfo', getaddrinfo):
+        return run_main(koding_wiring_info.main, args, _koding_api.requests, koding, expect_fail=expect_fail)
 
 
 def by_name(result):
