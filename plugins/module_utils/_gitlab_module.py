@@ -209,8 +209,7 @@ class GitlabModule(AnsibleModule):
         matches = [item for item in items if item.get(key) == value]
         if len(matches) > 1:
             self.fail_json(
-                msg='%d %s have the %s %r (ids %s); %s'
-                % (len(matches), what, key, redact(value), ', '.join('%s' % item.get('id') for item in matches), hint),
+                msg='%d %s have the %s %r (ids %s); %s' % (len(matches), what, key, redact(value), ', '.join('%s' % item.get('id') for item in matches), hint),
                 changed=False,
             )
         return matches[0] if matches else None
@@ -247,4 +246,3 @@ class GitlabModule(AnsibleModule):
                 error.msg,
             )
             raise
-

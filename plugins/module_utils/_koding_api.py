@@ -154,7 +154,7 @@ class KodingClient:
             max_retries=self.max_retries,
             max_retry_wait=self.max_retry_wait,
             sleep=self._sleep,
-            **kwargs
+            **kwargs,
         )
         return response
 

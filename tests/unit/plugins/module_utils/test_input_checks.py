@@ -56,7 +56,9 @@ def test_port_maximum():
     assert _http.port_problem(65535, maximum=65534) != ''
 
 
-@pytest.mark.parametrize('value, ok', [('0.0.0.0', True), ('::', True), ('203.0.113.7', True), ('999.1.1.1', False), ('not-an-ip', False), ('', False), (None, False)])
+@pytest.mark.parametrize(
+    'value, ok', [('0.0.0.0', True), ('::', True), ('203.0.113.7', True), ('999.1.1.1', False), ('not-an-ip', False), ('', False), (None, False)]
+)
 def test_ip_addresses(value, ok):
     assert (_http.ip_address_problem(value) == '') == ok
 
@@ -74,7 +76,8 @@ def test_team_slugs_taken(slug):
 
 
 @pytest.mark.parametrize(
-    'slug, words', [('Bad Team', 'lower-case'), ('gitlab\n', 'lower-case'), ('a--b', 'lower-case'), ('-a', 'lower-case'), ('admin', 'reserves'), (None, 'lower-case')]
+    'slug, words',
+    [('Bad Team', 'lower-case'), ('gitlab\n', 'lower-case'), ('a--b', 'lower-case'), ('-a', 'lower-case'), ('admin', 'reserves'), (None, 'lower-case')],
 )
 def test_team_slugs_refused(slug, words):
     assert words in _koding_api.team_slug_problem(slug)
