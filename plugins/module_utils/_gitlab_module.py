@@ -27,19 +27,16 @@ from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    connection_option_problems,
+    fail_on_option_problems,
     no_log_secrets,
     redact,
     url_secrets,
     validate_http_url,
-    validate_number,
     validate_token,
 )
 
 TOKEN_ENV = 'GITLAB_API_TOKEN'
-
-# Bounds of the connection options (a day is more than any GitLab request should take).
-MAX_SECONDS = 86400.0
-MAX_RETRIES = 100
 
 
 def gitlab_api_argument_spec():
@@ -114,9 +111,7 @@ class GitlabModule(AnsibleModule):
         env_token = self.token is not None and params['api_token'] is None
         problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token', ascii_only=True))
         problems.append(validate_token(self.oauth_token, 'api_oauth_token', ascii_only=True))
-        problems.append(validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True))
-        problems.append(validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS))
-        problems.append(validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES))
+        problems.extend(connection_option_problems(params))
         if params['ca_path'] is not None and not os.path.exists(params['ca_path']):
             problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
         for option in self.url_options:
@@ -129,9 +124,7 @@ class GitlabModule(AnsibleModule):
         return problems
 
     def fail_on_problems(self, problems):
-        problems = [problem for problem in problems if problem]
-        if problems:
-            self.fail_json(msg=' '.join(p if p.endswith('.') else p + '.' for p in problems), changed=False)
+        fail_on_option_problems(self, problems)
 
     def _create_client(self):
         if not HAS_REQUESTS:

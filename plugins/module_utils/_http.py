@@ -319,6 +319,27 @@ def validate_number(value, option, minimum=None, maximum=None, exclusive_minimum
     return None
 
 
+# Bounds of the connection options every client takes (a day is more than any request should take).
+MAX_SECONDS = 86400.0
+MAX_RETRIES = 100
+
+
+def connection_option_problems(params):
+    """The problems of the connection options every module has (timeout, max_retries, max_retry_wait)."""
+    return [
+        validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True),
+        validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS),
+        validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES),
+    ]
+
+
+def fail_on_option_problems(module, problems):
+    """fail_json with every problem found (None and '' left out) in one message, each ending in a period."""
+    problems = [problem for problem in problems if problem]
+    if problems:
+        module.fail_json(msg=' '.join(p if p.endswith('.') else p + '.' for p in problems), changed=False)
+
+
 def ascii_url(url, option='url'):
     """The URL with its host name IDNA-encoded (as DNS and the Host header carry it); ValueError naming option if it cannot be."""
     parts = urlsplit(url)

@@ -19,17 +19,14 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    connection_option_problems,
+    fail_on_option_problems,
     no_log_secrets,
     url_secrets,
     validate_http_url,
-    validate_number,
     validate_token,
 )
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import KodingClient, KodingError
-
-# Bounds of the connection options, as for GitLab (a day is more than any request should take).
-MAX_SECONDS = 86400.0
-MAX_RETRIES = 100
 
 
 def koding_api_argument_spec():
@@ -70,22 +67,13 @@ class KodingModule(AnsibleModule):
     def option_problems(self):
         """Every problem found in the options without asking Koding; each message names its option."""
         params = self.params
-        problems = [
-            validate_http_url(params['url'], 'url'),
-            validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True),
-            validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS),
-            validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES),
-        ]
-        for option in self.token_options:
-            problems.append(validate_token(params.get(option), option, ascii_only=True))
-        if self._option_checks:
-            problems.extend(self._option_checks(params))
+        problems = [validate_http_url(params['url'], 'url')] + connection_option_problems(params)
+        problems.extend(validate_token(params.get(option), option, ascii_only=True) for option in self.token_options)
+        problems.extend(self._option_checks(params) if self._option_checks else ())
         return problems
 
     def fail_on_problems(self, problems):
-        problems = [problem for problem in problems if problem]
-        if problems:
-            self.fail_json(msg='; '.join(problems), changed=False)
+        fail_on_option_problems(self, problems)
 
     def _create_client(self):
         params = self.params

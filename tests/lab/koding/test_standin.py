@@ -321,6 +321,16 @@ def test_team_create_rejects_bad_input(koding, slug, username):
     assert status == 400
 
 
+def start_with_upstream_reserved_slugs(standin):
+    """The stand-in started with upstream's reservedteamdomains.coffee in its checkout (as build.sh adds it)."""
+    reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
+    if not os.path.exists(reserved):
+        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no reserved slug list' % UPSTREAM_DIR)
+    with open(reserved, encoding='utf-8') as handle:
+        write_checkout_file(standin, 'workers/social/lib/social/models/user/reservedteamdomains.coffee', handle.read())
+    return standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+
+
 @pytest.fixture(name='koding_api', scope='module')
 def koding_api_fixture(tmp_path_factory):
     """The collection's _koding_api (the repository root is the collection root), where the modules and the roles'
@@ -346,12 +356,7 @@ def test_the_collection_refuses_the_slugs_koding_refuses(koding, koding_api, slu
 
 
 def test_the_collection_reserves_the_slugs_upstream_reserves(standin, koding_api):
-    reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
-    if not os.path.exists(reserved):
-        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no reserved slug list' % UPSTREAM_DIR)
-    with open(reserved, encoding='utf-8') as handle:
-        write_checkout_file(standin, 'workers/social/lib/social/models/user/reservedteamdomains.coffee', handle.read())
-    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+    koding = start_with_upstream_reserved_slugs(standin)
     for number, slug in enumerate(sorted(koding_api.RESERVED_SLUGS)):
         assert koding_api.team_slug_problem(slug)
         status, body, _headers = create_team(koding, slug, 'user%04d' % number, email='user%04d@lab.test' % number)
@@ -667,12 +672,7 @@ def test_csrf_token_from_a_header(koding):
 
 
 def test_reserved_slug_is_refused_after_the_user_is_created(standin):
-    reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
-    if not os.path.exists(reserved):
-        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no reserved slug list' % UPSTREAM_DIR)
-    with open(reserved, encoding='utf-8') as handle:
-        write_checkout_file(standin, 'workers/social/lib/social/models/user/reservedteamdomains.coffee', handle.read())
-    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+    koding = start_with_upstream_reserved_slugs(standin)
     status, body, _headers = create_team(koding, 'admin', 'alice')
     assert (status, body) == (400, 'Invalid group slug.')
     # JUser.convert ran before validateGroupData (createteam.coffee:150, :191): alice exists now.

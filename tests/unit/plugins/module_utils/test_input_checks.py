@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.koding.gitlab.plugins.filter import host_problem, ip_address_problem, port_problem, team_slug_problem, url_problem
+from ansible_collections.koding.gitlab.plugins.filter import input_problems
 from ansible_collections.koding.gitlab.plugins.module_utils import _http, _koding_api
 
 
@@ -83,15 +83,11 @@ def test_team_slugs_refused(slug, words):
     assert words in _koding_api.team_slug_problem(slug)
 
 
-@pytest.mark.parametrize(
-    'plugin, name, function',
-    [
-        (host_problem, 'host_problem', _http.host_problem),
-        (port_problem, 'port_problem', _http.port_problem),
-        (ip_address_problem, 'ip_address_problem', _http.ip_address_problem),
-        (url_problem, 'url_problem', _http.url_problem),
-        (team_slug_problem, 'team_slug_problem', _koding_api.team_slug_problem),
-    ],
-)
-def test_the_filters_are_the_module_rules(plugin, name, function):
-    assert plugin.FilterModule().filters() == {name: function}
+def test_the_filters_are_the_module_rules():
+    assert input_problems.FilterModule().filters() == {
+        'host_problem': _http.host_problem,
+        'ip_address_problem': _http.ip_address_problem,
+        'port_problem': _http.port_problem,
+        'team_slug_problem': _koding_api.team_slug_problem,
+        'url_problem': _http.url_problem,
+    }

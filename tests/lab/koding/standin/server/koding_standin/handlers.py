@@ -118,6 +118,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         )
         return self.cookies().get('_csrf') == token
 
+    def form_refused(self, form):
+        """csrf.coffee's check, then the session every form handler needs (500 `clientId is not set`,
+        helpers.coffee:286-289); True when the request was answered so."""
+        if not self.csrf_valid(form):
+            self.send(403, '_csrf token is not valid', headers=self.new_cookies)
+            return True
+        if not self.client_id:
+            self.send(500, {'message': 'clientId is not set'}, headers=self.new_cookies)
+            return True
+        return False
+
     def query(self):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
 

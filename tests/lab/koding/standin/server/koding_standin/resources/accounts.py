@@ -125,12 +125,8 @@ def email_taken(request, email):
 
 def register(request):
     """POST /:name?/Register: csrf.coffee, then handlers/register.coffee:7-45 (JUser.convert into koding)."""
-    form, cookies, client_id = request.body or {}, request.new_cookies, request.client_id
-    if not request.csrf_valid(form):
-        request.send(403, '_csrf token is not valid', headers=cookies)
-        return
-    if not client_id:
-        request.send(500, {'message': 'clientId is not set'}, headers=cookies)  # :17, helpers.coffee:286-289
+    form, cookies = request.body or {}, request.new_cookies
+    if request.form_refused(form):  # the clientId check: :17, helpers.coffee:286-289
         return
     error, user = user_convert(request, form, 'koding')
     if error:
@@ -148,12 +144,8 @@ def register(request):
 
 def login(request):
     """POST /[<name>/]Login: csrf.coffee, then handlers/login.coffee:8-31 (JUser.login; its error 403 plain text)."""
-    form, cookies, client_id = request.body or {}, request.new_cookies, request.client_id
-    if not request.csrf_valid(form):
-        request.send(403, '_csrf token is not valid', headers=cookies)
-        return
-    if not client_id:
-        request.send(500, {'message': 'clientId is not set'}, headers=cookies)
+    form, cookies = request.body or {}, request.new_cookies
+    if request.form_refused(form):
         return
     error, user = user_login(request, form)
     if error:

@@ -36,12 +36,8 @@ def find_team(request, slug):
 
 def create_team(request):
     """POST /-/teams/create: csrf.coffee, then handlers/createteam.coffee."""
-    form, cookies, client_id = request.body or {}, request.new_cookies, request.client_id
-    if not request.csrf_valid(form):
-        request.send(403, '_csrf token is not valid', headers=cookies)
-        return
-    if not client_id:
-        request.send(500, {'message': 'clientId is not set'}, headers=cookies)  # :34, helpers.coffee:286-289
+    form, cookies = request.body or {}, request.new_cookies
+    if request.form_refused(form):  # the clientId check: :34, helpers.coffee:286-289
         return
     slug, username, email = form.get('slug'), form.get('username'), form.get('email')
     already_member = form.get('alreadyMember') == 'true'  # :41
