@@ -98,7 +98,6 @@ checks:
     - {"name": "team", "passed": true, "message": "team gitlab exists", "fix": ""}
 """
 
-import ipaddress
 import json
 
 from ansible_collections.koding.gitlab.plugins.module_utils._http import ip_address_problem
@@ -122,11 +121,7 @@ def check(name, passed, message, fix=''):
 def check_dns(parts, team):
     host = parts.hostname
     team_host = '%s.%s' % (team, host)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
+    if not ip_address_problem(host):
         return check(
             'dns',
             False,
