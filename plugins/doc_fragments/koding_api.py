@@ -34,8 +34,8 @@ options:
     default: 30
   max_retries:
     description:
-      - How many times a request is retried after a rate limit (HTTP 429), a gateway error (502, 503, 504: Koding's
-        nginx answers so while the backend starts) or a connection error. V(0) disables retries; at most V(100).
+      - How many times a request is retried after a rate limit (HTTP 429), a gateway error (502, 503 or 504, as
+        Koding's nginx answers while the backend starts) or a connection error. V(0) disables retries; at most V(100).
       - Koding's C(Retry-After) header is honoured; otherwise the waits grow exponentially (1, 2, 4, ... seconds).
       - A C(POST) (which creates something) is retried only after a 429 or when the connection could not be
         established, never after a 5xx answer or a read timeout, because Koding may already have acted on it.

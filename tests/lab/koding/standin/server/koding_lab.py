@@ -9,12 +9,31 @@ The code is the koding_standin package beside this file; this is its command lin
 
 import sys
 
-from koding_standin import checkout, rules  # noqa: F401  pylint: disable=unused-import
-from koding_standin.checkout import callback_flavour, reserved_slugs, signup_flavour  # noqa: F401
-from koding_standin.handlers import ConsoleHandler, Handler, Server  # noqa: F401
+from koding_standin import checkout, rules
+from koding_standin.checkout import callback_flavour, reserved_slugs, signup_flavour
+from koding_standin.handlers import ConsoleHandler, Handler, Server
 from koding_standin.main import main
-from koding_standin.rules import emailsanitize, session_group  # noqa: F401
-from koding_standin.stores import MemoryStore, PostgresStore, Store, StoreError  # noqa: F401
+from koding_standin.rules import emailsanitize, session_group
+from koding_standin.stores import MemoryStore, PostgresStore, Store, StoreError
+
+# What the tests take from here.
+__all__ = [
+    'ConsoleHandler',
+    'Handler',
+    'MemoryStore',
+    'PostgresStore',
+    'Server',
+    'Store',
+    'StoreError',
+    'callback_flavour',
+    'checkout',
+    'emailsanitize',
+    'main',
+    'reserved_slugs',
+    'rules',
+    'session_group',
+    'signup_flavour',
+]
 
 if __name__ == '__main__':
     sys.exit(main(sys.argv[1:]))
