@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import email.utils
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,22 +17,17 @@ from urllib.parse import parse_qsl, urlsplit
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     USER_AGENT,
+    CutBody,
     ResponseError,
     ResponseTooSlow,
+    connection_never_established,
+    json_body,
     parse_json,
     redact,
     requests,
     secret_variants,
-    send,
-    urllib3,
+    send_with_retries,
 )
-
-# Status codes that mean "try again later"; the request was not (fully) handled.
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
-
-# Exponential backoff when the server gives no Retry-After: 1 s, 2 s, 4 s, ... capped.
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 30.0
 
 # A guard against a server that keeps announcing a next page forever.
 MAX_PAGES = 10000
@@ -95,13 +88,6 @@ def _flatten_message(value):
     return '%s' % (value,)
 
 
-def _json_body(response):
-    try:
-        return parse_json(response.content)
-    except (ValueError, UnicodeError, TypeError):
-        return None
-
-
 def gitlab_error_text(response, redact_text=None):
     """GitLab's own error text from a response body, whatever its shape (JSON, or text such as 'Retry later').
 
@@ -117,7 +103,7 @@ def gitlab_error_text(response, redact_text=None):
 
 
 def _gitlab_error_text(response):
-    body = _json_body(response)
+    body = json_body(response)
     if isinstance(body, dict):
         parts = []
         if 'message' in body:
@@ -146,60 +132,6 @@ def parse_version(text):
     while len(numbers) < 3:
         numbers.append(0)
     return tuple(numbers)
-
-
-def _retry_after_seconds(response):
-    """The Retry-After header in seconds (number or HTTP date), or None."""
-    value = response.headers.get('Retry-After')
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = None
-    if seconds is not None:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when is None:
-        return None
-    try:
-        return max(0.0, when.timestamp() - time.time())
-    except (ValueError, OverflowError):
-        return None
-
-
-def _connection_never_established(exc):
-    """True when the request cannot have reached GitLab (refused, DNS, connect timeout)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        reason = getattr(reason, 'reason', reason)
-        return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
-    return False
-
-
-def _transient(exc):
-    """Faults worth another try for a request that may be repeated: the network or a body cut mid-way."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False
-    return isinstance(
-        exc,
-        (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-            _CutBody,
-        ),
-    )
-
-
-class _CutBody(Exception):
-    """A 2xx answer whose JSON body ended early (the connection closed without an error from urllib3)."""
 
 
 class _HeaderAuth(object):
@@ -308,7 +240,7 @@ class GitlabClient(object):
                 'unauthorized',
             )
         if status == 403:
-            body = _json_body(response)
+            body = json_body(response)
             if isinstance(body, dict) and body.get('error') == 'insufficient_scope':
                 why = 'the token lacks a scope this request needs (insufficient_scope): it needs the api scope'
             else:
@@ -326,7 +258,7 @@ class GitlabClient(object):
                 'forbidden',
             )
         if status == 404:
-            body = _json_body(response)
+            body = json_body(response)
             if isinstance(body, dict) and 'message' in body:
                 return self._error('GitLab answered 404 to %s: %s' % (where, text or 'not found'), method, path, status, text, 'not_found')
             if not (isinstance(body, dict) and 'error' in body and 'status' not in body):
@@ -426,7 +358,7 @@ class GitlabClient(object):
                 path,
                 kind='transport',
             )
-        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError, _CutBody)):
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError, CutBody)):
             error = self._error(
                 'GitLab\'s answer to %s was cut off or could not be decoded (%s), also after retries. A proxy or '
                 'load balancer in front of GitLab may be dropping connections: check its logs and GitLab\'s, raise '
@@ -437,7 +369,7 @@ class GitlabClient(object):
             )
             error.request_sent = method == 'POST'
             return error
-        if method == 'POST' and not _connection_never_established(exc):
+        if method == 'POST' and not connection_never_established(exc):
             error = self._error(
                 'GitLab\'s answer to %s at %s was lost (%s): %s. The request may have reached GitLab, which may have '
                 'acted on it.' % (where, self.api_url, type(exc).__name__, self._reason(exc)),
@@ -471,54 +403,43 @@ class GitlabClient(object):
             else:
                 self.request_count += 1
 
-    def _can_retry(self, method, response=None, exc=None):
-        if response is not None:
-            # A POST may have been acted upon if the server answered 5xx: never repeat it.
-            return method != 'POST' or response.status_code == 429
-        if method == 'POST':
-            return _connection_never_established(exc)
-        return _transient(exc)
+    def _count_try(self, attempt):
+        self._count()
+        if attempt:
+            self._count(retry=True)
 
     def _exchange(self, method, path, params=None, data=None):
-        """Send one request with bounded retries and read its body.
+        """Send one request with bounded retries (see _http.send_with_retries) and read its body.
 
         Returns the requests.Response (any status); a 2xx JSON body is decoded into response.gitlab_body.
         response.gitlab_attempts counts the tries, so a retried DELETE can tell "already done" from "not there".
         Raises GitlabApiError when no usable answer came back.
         """
-        url = self.base + path
-        waited = 0.0
-        attempt = 0
-        while True:
-            response = exc = None
-            self._count()
-            try:
-                # No redirects: requests would carry PRIVATE-TOKEN to whatever host a redirect names, and turn a
-                # redirected POST into a GET.
-                response = send(self.session, method, url, self.timeout, verify=self.verify, params=params, json=data)
-                if response.status_code < 300:
-                    response.gitlab_body = self._decode(method, path, response)
-            except (OSError, ValueError, UnicodeError, _CutBody) as error:  # RequestException is an OSError
-                exc = error
-                response = None
-            if response is not None and response.status_code not in RETRY_STATUSES:
-                response.gitlab_attempts = attempt + 1
-                return response
-            if attempt >= self.max_retries or not self._can_retry(method, response, exc):
-                break
-            delay = _retry_after_seconds(response) if response is not None else None
-            if delay is None:
-                delay = min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt))
-            if waited + delay > self.max_retry_wait:
-                break
-            self._sleep(delay)
-            waited += delay
-            attempt += 1
-            self._count(retry=True)
-        if response is not None:
-            response.gitlab_attempts = attempt + 1
-            return response
-        raise self._failure(method, path, exc)
+
+        def decode(response):
+            response.gitlab_body = self._decode(method, path, response)
+
+        try:
+            # No redirects (send never follows them): requests would carry PRIVATE-TOKEN to whatever host a
+            # redirect names, and turn a redirected POST into a GET.
+            response, tries = send_with_retries(
+                self.session,
+                method,
+                self.base + path,
+                self.timeout,
+                verify=self.verify,
+                max_retries=self.max_retries,
+                max_retry_wait=self.max_retry_wait,
+                sleep=self._sleep,
+                check=decode,
+                on_try=self._count_try,
+                params=params,
+                json=data,
+            )
+        except (OSError, ValueError, UnicodeError, CutBody) as error:  # RequestException is an OSError
+            raise self._failure(method, path, error) from None
+        response.gitlab_attempts = tries
+        return response
 
     def _decode(self, method, path, response):
         if response.status_code == 204 or not response.content:
@@ -529,7 +450,7 @@ class GitlabClient(object):
             content_type = response.headers.get('Content-Type') or ''
             if 'json' in content_type and method != 'POST':
                 # JSON promised but cut short: worth another try like any transient fault.
-                raise _CutBody('incomplete JSON body') from None
+                raise CutBody('incomplete JSON body') from None
             raise self._error(
                 'GitLab answered %s %s with something that is not JSON (HTTP %s, Content-Type %s). Check that api_url '
                 'is the base URL of GitLab (for example https://gitlab.example.com), not another service.'

@@ -16,7 +16,6 @@ re-create one, finishing what they start or saying exactly what is left.
 from __future__ import annotations
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -28,19 +27,16 @@ from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import (
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    SECRET_PLACEHOLDER,
-    redact_userinfo,
-    secret_variants,
+    connection_option_problems,
+    fail_on_option_problems,
+    no_log_secrets,
+    redact,
+    url_secrets,
     validate_http_url,
-    validate_number,
     validate_token,
 )
 
 TOKEN_ENV = 'GITLAB_API_TOKEN'
-
-# Bounds of the connection options (a day is more than any GitLab request should take).
-MAX_SECONDS = 86400.0
-MAX_RETRIES = 100
 
 
 def gitlab_api_argument_spec():
@@ -61,12 +57,6 @@ def gitlab_api_argument_spec():
 
 
 GITLAB_API_MUTUALLY_EXCLUSIVE = [('api_token', 'api_oauth_token')]
-
-
-# The user-info part of an absolute URL (user:password@), whatever follows it.
-URL_USERINFO = re.compile(r'^\s*[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^/?#@]*)@')
-# Shorter values would be masked wherever they occur in the output, not only where they are secrets.
-MIN_MASKED_LENGTH = 4
 
 
 class GitlabModule(AnsibleModule):
@@ -98,26 +88,18 @@ class GitlabModule(AnsibleModule):
 
     def _mask_secret_variants(self):
         """Have Ansible mask a secret in every form it may take (stripped, escaped) in anything it prints."""
-        for option in self.token_options:
-            value = self.params.get(option)
-            if isinstance(value, str):
-                self.no_log_values.update(secret_variants(value))
+        no_log_secrets(self, [self.params.get(option) for option in self.token_options])
         # A password written into a URL (refused for api_url, redacted elsewhere) must not show up either,
         # not even in the invocation Ansible prints at -vvv.
         for option in ('api_url',) + self.url_options:
-            value = self.params.get(option)
-            userinfo = URL_USERINFO.match(value) if isinstance(value, str) else None
-            if userinfo:
-                password = userinfo.group('userinfo').partition(':')[2]
-                self.no_log_values.update(secret for secret in (userinfo.group('userinfo'), password) if len(secret) >= MIN_MASKED_LENGTH)
+            no_log_secrets(self, url_secrets(self.params.get(option)))
 
     def _tokens(self):
         token = self.params['api_token']
         oauth_token = self.params['api_oauth_token']
         if token is None and oauth_token is None:
             token = os.environ.get(TOKEN_ENV) or None
-            if token:
-                self.no_log_values.update(secret_variants(token))
+            no_log_secrets(self, [token])
         return token, oauth_token
 
     def option_problems(self):
@@ -129,9 +111,7 @@ class GitlabModule(AnsibleModule):
         env_token = self.token is not None and params['api_token'] is None
         problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token', ascii_only=True))
         problems.append(validate_token(self.oauth_token, 'api_oauth_token', ascii_only=True))
-        problems.append(validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True))
-        problems.append(validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS))
-        problems.append(validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES))
+        problems.extend(connection_option_problems(params))
         if params['ca_path'] is not None and not os.path.exists(params['ca_path']):
             problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
         for option in self.url_options:
@@ -144,9 +124,7 @@ class GitlabModule(AnsibleModule):
         return problems
 
     def fail_on_problems(self, problems):
-        problems = [problem for problem in problems if problem]
-        if problems:
-            self.fail_json(msg=' '.join(p if p.endswith('.') else p + '.' for p in problems), changed=False)
+        fail_on_option_problems(self, problems)
 
     def _create_client(self):
         if not HAS_REQUESTS:
@@ -215,7 +193,7 @@ class GitlabModule(AnsibleModule):
         ]
 
     def warn(self, warning):
-        super(GitlabModule, self).warn(redact_userinfo(warning))
+        super(GitlabModule, self).warn(redact(warning))
 
     # -- shared steps ----------------------------------------------------------------------
 
@@ -224,8 +202,7 @@ class GitlabModule(AnsibleModule):
         matches = [item for item in items if item.get(key) == value]
         if len(matches) > 1:
             self.fail_json(
-                msg='%d %s have the %s %r (ids %s); %s'
-                % (len(matches), what, key, redact_userinfo(value), ', '.join('%s' % item.get('id') for item in matches), hint),
+                msg='%d %s have the %s %r (ids %s); %s' % (len(matches), what, key, redact(value), ', '.join('%s' % item.get('id') for item in matches), hint),
                 changed=False,
             )
         return matches[0] if matches else None
@@ -262,8 +239,3 @@ class GitlabModule(AnsibleModule):
                 error.msg,
             )
             raise
-
-
-def masked(value):
-    """The placeholder when a secret is set, else None (for diffs)."""
-    return SECRET_PLACEHOLDER if value is not None else None

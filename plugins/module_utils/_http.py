@@ -5,16 +5,21 @@
 # This module util is PRIVATE to the collection: it may change at any time.
 # Do not use it from other collections or standalone modules.
 
-"""What the collection's HTTP clients (GitLab, Koding) share.
+"""What the collection's HTTP clients (GitLab, Koding) and input checks share.
 
-The one guarded import of requests, the user agent (with the collection's version), the checks of URL,
-token and number options, the redaction of secrets from text, and the transport (send) every request goes through.
-Every check returns an error message naming the option, or None; none raises.
+The one guarded import of requests, the user agent (with the collection's version), the checks of URL, host,
+port, address, token and number values, the redaction of secrets from text (redact), and the transport every
+request goes through (send, and send_with_retries with the retry rules).
+The *_problem checks return why a value is wrong, as words to follow its name ('' when it is fine); the roles reach
+them through filters (koding.gitlab.url_problem and the others), so a role variable and a module option are
+checked by the same rule. The validate_* checks return an error message naming the option, or None. None raises.
 """
 
 from __future__ import annotations
 
 import base64
+import email.utils
+import ipaddress
 import json
 import math
 import re
@@ -69,9 +74,8 @@ def _describe_unsafe(value):
 _USERINFO = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@')
 
 
-def redact_userinfo(text):
-    """Text with the user-info of every URL in it (scheme://user:password@) replaced by the placeholder."""
-    if not isinstance(text, str) or '@' not in text:
+def _without_userinfo(text):
+    if '@' not in text:
         return text
     return _USERINFO.sub(lambda match: match.group(1) + SECRET_PLACEHOLDER + '@', text)
 
@@ -111,11 +115,33 @@ def url_secrets(url):
 
 
 def redact(text, secrets=()):
-    """Text with every given secret form (see secret_variants) and every URL's user-info replaced by the placeholder."""
+    """Text with every given secret form (see secret_variants) and the user-info of every URL in it
+    (scheme://user:password@) replaced by the placeholder. None stays None; anything else becomes text."""
+    if text is None:
+        return None
     text = '%s' % (text,)
     for secret in secrets:
         text = text.replace(secret, SECRET_PLACEHOLDER)
-    return redact_userinfo(text)
+    return _without_userinfo(text)
+
+
+def no_log_secrets(module, values):
+    """Have Ansible mask each secret value, in every form secret_variants gives, in anything it prints
+    (results, warnings, the invocation at -vvv)."""
+    for value in values:
+        if isinstance(value, str) and value:
+            module.no_log_values.update(secret_variants(value))
+            if len(value) >= MIN_URL_SECRET:
+                module.no_log_values.add(value)
+
+
+# A password in a URL is no option of its own, so Ansible does not mask it; masked from this length on.
+MIN_URL_SECRET = 4
+
+
+def masked(value):
+    """The placeholder when a secret is set, else None: what diffs and results show of a secret."""
+    return SECRET_PLACEHOLDER if value is not None else None
 
 
 def cut(text, limit=300):
@@ -126,69 +152,122 @@ def cut(text, limit=300):
 
 def _shown(value):
     """A URL as it may appear in a message: user-info redacted, cut when very long."""
-    shown = redact_userinfo(value)
+    shown = redact(value)
     if len(shown) > 200:
         shown = shown[:200] + '...'
     return repr(shown)
 
 
-def validate_http_url(value, option, allow_userinfo=True):
-    """Return an error message if value is not an absolute http(s) URL with a valid host and port, else None.
+def url_problem(value, allow_userinfo=True):
+    """Why value is not an absolute http(s) URL with a valid host and port, or '' when it is.
 
     The raw string is checked for whitespace and control characters, because urlsplit silently strips some.
     With allow_userinfo=False a user:password@ part is refused (its password is never echoed).
     """
     if not isinstance(value, str) or not value:
-        return 'Option %s must be an absolute http:// or https:// URL with a host name, got %s' % (option, 'nothing' if not value else type(value).__name__)
+        return 'must be an absolute http:// or https:// URL with a host name, got %s' % ('nothing' if not value else type(value).__name__)
     if len(value) > MAX_URL:
-        return 'Option %s is too long for a URL (%d characters, at most %d)' % (option, len(value), MAX_URL)
+        return 'is too long for a URL (%d characters, at most %d)' % (len(value), MAX_URL)
     if _UNSAFE.search(value):
         return (
-            'Option %s must not contain whitespace or control characters; it has %s. Remove it (a value read from '
-            'a file usually ends in a newline: use "| trim").' % (option, _describe_unsafe(value))
+            'must not contain whitespace or control characters; it has %s. Remove it (a value read from '
+            'a file usually ends in a newline: use "| trim").' % _describe_unsafe(value)
         )
     try:
         parts = urlsplit(value)
         host = parts.hostname
     except ValueError as exc:
-        return 'Option %s is not a valid URL (%s): %s' % (option, redact_userinfo('%s' % exc), _shown(value))
+        return 'is not a valid URL (%s): %s' % (redact(exc), _shown(value))
     try:
         port = parts.port
     except ValueError:
-        return 'Option %s has a port that is not a number between 1 and 65535: %s' % (option, _shown(value))
+        return 'has a port that is not a number between 1 and 65535: %s' % _shown(value)
     if parts.scheme not in ('http', 'https') or not host:
-        return 'Option %s must be an absolute http:// or https:// URL with a host name, got %s' % (option, _shown(value))
+        return 'must be an absolute http:// or https:// URL with a host name, got %s' % _shown(value)
     if parts.username is not None or parts.password is not None or '@' in parts.netloc:
         if not allow_userinfo:
-            return 'Option %s must not contain a user name or password (user:password@); give the credentials in their own options. Got %s' % (
-                option,
-                _shown(value),
-            )
+            return 'must not contain a user name or password (user:password@); give the credentials in their own options. Got %s' % _shown(value)
     if port is not None and not 1 <= port <= 65535:
-        return 'Option %s has port %s; a port must be between 1 and 65535' % (option, port)
+        return 'has port %s; a port must be between 1 and 65535' % port
     if parts.netloc.endswith(':'):
-        return 'Option %s has an empty port after the host; remove the ":" or give a port' % option
+        return 'has an empty port after the host; remove the ":" or give a port'
     host_error = _host_error(host)
     if host_error:
-        return 'Option %s has an invalid host name: %s. Got %s' % (option, host_error, _shown(value))
-    return None
+        return 'has an invalid host name: %s. Got %s' % (host_error, _shown(value))
+    return ''
 
 
-def _host_error(host):
-    if ':' in host:  # an IPv6 literal; urlsplit has already checked the brackets
-        return None
+def validate_http_url(value, option, allow_userinfo=True):
+    """An error message naming option if value is not an absolute http(s) URL (see url_problem), else None."""
+    return _named('Option %s' % option, url_problem(value, allow_userinfo))
+
+
+def _named(name, problem):
+    return '%s %s' % (name, problem) if problem else None
+
+
+def _host_error(host, strict=False):
+    """Why host is not a valid host name ('' when it is). strict: letters, digits and '-' only, in ASCII (the
+    name a service is published under, where DNS wildcards and TLS certificates must hold it as written)."""
+    if ':' in host and not strict:  # an IPv6 literal; urlsplit has already checked the brackets
+        return ''
     if len(host) > MAX_HOST:
         return 'it is %d characters long (at most %d)' % (len(host), MAX_HOST)
+    if strict and not host.isascii():
+        return 'it holds characters other than ASCII; give an internationalised name in its xn-- form'
     try:
         ascii_host = host.encode('idna').decode('ascii')
     except UnicodeError:
         return 'it cannot be encoded for DNS (IDNA), for example because a label is empty or over %d characters' % MAX_LABEL
-    for label in ascii_host.rstrip('.').split('.'):
+    labels = ascii_host.split('.') if strict else ascii_host.rstrip('.').split('.')
+    for label in labels:
         if len(label) > MAX_LABEL:
             return 'the label %r is %d characters long (at most %d)' % (label[:20] + '...', len(label), MAX_LABEL)
-        if not _HOST_LABEL.match(label):
-            return 'the label %r may hold only letters, digits, "-" and "_", and must not start or end with "-"' % label
-    return None
+        if not (_STRICT_LABEL if strict else _HOST_LABEL).match(label):
+            return 'the label %r may hold only letters, digits%s, and must not start or end with "-"' % (label, ' and "-"' if strict else ', "-" and "_"')
+    return ''
+
+
+_STRICT_LABEL = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$')
+
+
+def host_problem(value, strict=True):
+    """Why value is not a host name ('' when it is): letters, digits and dashes in labels of at most 63 characters,
+    joined by dots, at most 253 characters, no whitespace or control characters. strict=False also takes "_" and
+    internationalised names (as a URL may hold them)."""
+    if not isinstance(value, str) or not value:
+        return 'is not a host name: it is %s' % ('empty' if not value else 'a %s' % type(value).__name__)
+    if _UNSAFE.search(value):
+        return 'is not a host name: it has %s' % _describe_unsafe(value)
+    problem = _host_error(value, strict=strict)
+    return 'is not a host name: %s' % problem if problem else ''
+
+
+def port_problem(value, maximum=65535):
+    """Why value is not a TCP port from 1 to maximum ('' when it is); a whole number, given as such or as digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not ('%s' % value).isdigit() or not ('%s' % value).isascii():
+        return 'is not a port number from 1 to %d: %s' % (maximum, _quoted(value))
+    if not 1 <= int(value) <= maximum:
+        return 'is not a port number from 1 to %d: %s' % (maximum, int(value))
+    return ''
+
+
+def ip_address_problem(value):
+    """Why value is not an IPv4 or IPv6 address ('' when it is); the value itself is not quoted."""
+    try:
+        ipaddress.ip_address(value if isinstance(value, str) else '')
+    except ValueError:
+        return 'is not an IP address (such as 0.0.0.0, 203.0.113.7 or ::)'
+    return ''
+
+
+def _quoted(value):
+    """A value as a message may show it: JSON-quoted, cut when long, URL user-info redacted."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return cut(redact(text), 100)
 
 
 def validate_token(value, option, ascii_only=False):
@@ -238,6 +317,27 @@ def validate_number(value, option, minimum=None, maximum=None, exclusive_minimum
     if maximum is not None and value > maximum:
         return 'Option %s must not be more than %s, got %s' % (option, maximum, value)
     return None
+
+
+# Bounds of the connection options every client takes (a day is more than any request should take).
+MAX_SECONDS = 86400.0
+MAX_RETRIES = 100
+
+
+def connection_option_problems(params):
+    """The problems of the connection options every module has (timeout, max_retries, max_retry_wait)."""
+    return [
+        validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True),
+        validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS),
+        validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES),
+    ]
+
+
+def fail_on_option_problems(module, problems):
+    """fail_json with every problem found (None and '' left out) in one message, each ending in a period."""
+    problems = [problem for problem in problems if problem]
+    if problems:
+        module.fail_json(msg=' '.join(p if p.endswith('.') else p + '.' for p in problems), changed=False)
 
 
 def ascii_url(url, option='url'):
@@ -319,6 +419,119 @@ def send(session, method, url, timeout, verify=True, max_body=None, **kwargs):
     if 'response' not in outcome:
         raise ResponseTooSlow(_too_slow(timeout))
     return outcome['response']
+
+
+# -- retries --------------------------------------------------------------------------------
+
+# Status codes that mean "try again later"; the request was not (fully) handled.
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+
+# Exponential backoff when the server gives no Retry-After: 1 s, 2 s, 4 s, ... capped.
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+
+
+class CutBody(Exception):
+    """A 2xx answer whose body ended early (the connection closed without an error from urllib3); a client's
+    check raises it so that the request is tried again like after any transient fault."""
+
+
+def retry_after_seconds(response):
+    """The Retry-After header in seconds (number or HTTP date), or None."""
+    value = response.headers.get('Retry-After')
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    try:
+        return max(0.0, when.timestamp() - time.time())
+    except (ValueError, OverflowError):
+        return None
+
+
+def connection_never_established(exc):
+    """True when the request cannot have reached the server (refused, DNS, connect timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, 'reason', reason)
+        return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+    return False
+
+
+def _transient(exc):
+    """Faults worth another try for a request that may be repeated: the network or a body cut mid-way."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(
+        exc,
+        (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            CutBody,
+        ),
+    )
+
+
+def may_retry(method, response=None, exc=None):
+    """Whether a request that got response (or failed with exc) may be sent again."""
+    if response is not None:
+        # A POST may have been acted upon if the server answered 5xx: never repeat it.
+        return method != 'POST' or response.status_code == 429
+    if method == 'POST':
+        return connection_never_established(exc)
+    return _transient(exc)
+
+
+def send_with_retries(session, method, url, timeout, verify=True, max_retries=0, max_retry_wait=0.0, sleep=None, check=None, on_try=None, **kwargs):
+    """send() with bounded retries: after a rate limit or gateway error (RETRY_STATUSES), a connection error, or an
+    answer cut off (check(response) raising CutBody), while may_retry allows it and the waits (Retry-After, else
+    1, 2, 4, ... seconds) stay within max_retry_wait in all.
+
+    on_try(attempt), when given, is called before each try (attempt 0 is the first). Returns (response, tries):
+    the last answer, whatever its status. Raises the last error when no answer came back.
+    """
+    waited = 0.0
+    attempt = 0
+    while True:
+        response = exc = None
+        if on_try is not None:
+            on_try(attempt)
+        try:
+            response = send(session, method, url, timeout, verify=verify, **kwargs)
+            if check is not None and response.status_code < 300:
+                check(response)
+        except (OSError, ValueError, UnicodeError, CutBody) as error:  # RequestException is an OSError
+            exc = error
+            response = None
+        if response is not None and response.status_code not in RETRY_STATUSES:
+            return response, attempt + 1
+        if attempt >= max_retries or not may_retry(method, response, exc):
+            break
+        delay = retry_after_seconds(response) if response is not None else None
+        if delay is None:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt))
+        if waited + delay > max_retry_wait:
+            break
+        (sleep or time.sleep)(delay)
+        waited += delay
+        attempt += 1
+    if response is not None:
+        return response, attempt + 1
+    raise exc
 
 
 # Seconds past the deadline the caller waits for the request's own timeout to report first.

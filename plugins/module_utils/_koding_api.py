@@ -5,27 +5,53 @@
 # This module util is PRIVATE to the collection: it may change at any time.
 # Do not use it from other collections or standalone modules.
 
-"""A tiny client for the part of Koding's HTTP surface the koding.gitlab modules use."""
+"""A small client for the part of Koding's HTTP surface the koding.gitlab modules use, and Koding's rules for
+team slugs (used by the modules, by the roles' input checks through the koding.gitlab.team_slug_problem filter,
+and by the lab stand-in's tests)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+import socket
+from urllib.parse import quote, urlsplit, urlunsplit
 
-# The one guarded requests import of the collection; re-exported for koding_team.
-from ansible_collections.koding.gitlab.plugins.module_utils._http import (  # pylint: disable=unused-import
-    HAS_REQUESTS,  # noqa: F401
-    REQUESTS_IMPORT_ERROR,  # noqa: F401
+from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     USER_AGENT,
     ascii_url,
     cut,
     json_body,
     parse_json,
     redact,
-    redact_userinfo,
     requests,
     secret_variants,
-    send,
+    send_with_retries,
 )
+
+# Koding's rule for team slugs (servers/lib/server/handlers/createteam.coffee, validators.coffee
+# validateTeamDomain). JavaScript's $ does not match before a final newline: use fullmatch.
+TEAM_SLUG = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
+# The team domains Koding refuses (workers/social/lib/social/models/user/reservedteamdomains.coffee
+# at the pinned commit). Koding checks them only after converting the admin user, so they are checked first here.
+RESERVED_SLUGS = frozenset(
+    '''
+    www m ftp imap pop smtp mail webmail blog wiki support kb help static api media vpn admin beta files
+    resources secure ssl status mobile search videos aws do digitalocean learn localhost ns0 ns1 stories dev
+    latest sandbox cebeci dev-p dev-p2 email kite lessons new prod proxy-ap-southeast-1 proxy-eu-west-1
+    proxy-us-east-1 proxy-us-west-2 s3 up inbound devtunnelproxy p p2 t t2 dev-t dev-t2 proxy tunnelproxy
+    test hello all channel admins group team info
+'''.split()
+)
+
+
+def team_slug_problem(slug):
+    """Why Koding would refuse slug as a team slug, as words to follow its name; '' when it takes it."""
+    if not isinstance(slug, str) or not TEAM_SLUG.fullmatch(slug):
+        shown = cut(repr(slug) if isinstance(slug, str) else type(slug).__name__, 80)
+        return 'must be lower-case letters and digits joined by single dashes (^%s$), got %s' % (TEAM_SLUG.pattern, shown)
+    if slug in RESERVED_SLUGS:
+        return 'is %r, a team domain Koding reserves; choose another slug' % slug
+    return ''
+
 
 # Koding protects its forms with a double submit: any GET sets this cookie and a
 # form must carry the same value in a field of the same name.
@@ -33,6 +59,19 @@ CSRF_NAME = '_csrf'
 
 # Longest server message quoted in an error.
 MAX_MESSAGE = 300
+
+LOOPBACK = frozenset(('127.0.0.1', '::1'))
+
+
+def resolve(name):
+    """The set of addresses a host name resolves to; .localhost names are loopback (RFC 6761, section 6.3)."""
+    lowered = (name or '').lower().rstrip('.')
+    if lowered == 'localhost' or lowered.endswith('.localhost'):
+        return set(LOOPBACK)
+    try:
+        return {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except (socket.gaierror, UnicodeError):
+        return set()
 
 
 class KodingError(Exception):
@@ -60,38 +99,91 @@ def server_message(response, secrets=()):
 class KodingClient:
     """Talks to one Koding through its public URL (nginx on the public port).
 
+    connect_address: an IP address to connect to instead of the URL's host, the requests still naming the public
+    host (Host header); a name under .localhost connects to 127.0.0.1 by itself, as browsers resolve it.
     secrets: values (such as the admin password) never to appear in an error, in any encoding.
+    Requests go through _http.send_with_retries (max_retries, max_retry_wait: as for GitLab).
     Raises KodingError, with every secret and the URL's user-info redacted, for any failure.
     """
 
-    def __init__(self, url, validate_certs=True, timeout=30, session=None, secrets=()):
+    def __init__(self, url, validate_certs=True, timeout=30.0, max_retries=3, max_retry_wait=60.0, connect_address=None, secrets=(), sleep=None):
+        url = url.rstrip('/')
         # Shown in messages: the URL as given, without its user-info.
-        self.shown = redact_userinfo(url.rstrip('/'))
+        self.shown = redact(url)
+        self.parts = urlsplit(url)
         try:
-            self.url = ascii_url(url.rstrip('/'))
+            # The host name IDNA-encoded, as DNS and the Host header carry it.
+            ascii_netloc = urlsplit(ascii_url(url)).netloc
         except ValueError as error:
             raise KodingError('%s' % error) from None
+        if not connect_address and resolve(self.parts.hostname) == LOOPBACK:
+            connect_address = '127.0.0.1'
+        userinfo, at, host_port = ascii_netloc.rpartition('@')
+        netloc = ascii_netloc
+        if connect_address:
+            address = '[%s]' % connect_address if ':' in connect_address else connect_address
+            netloc = userinfo + at + ('%s:%s' % (address, self.parts.port) if self.parts.port else address)
+        self.url = urlunsplit((self.parts.scheme, netloc, self.parts.path, '', ''))
         self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
         self.verify = validate_certs
+        self._sleep = sleep
         self._secrets = []
         for secret in secrets:
             self._secrets.extend(secret_variants(secret))
-        self.session = session if session is not None else requests.Session()
+        self.session = requests.Session()
         self.session.verify = validate_certs
         self.session.headers['User-Agent'] = USER_AGENT
+        if connect_address:
+            self.session.headers['Host'] = host_port
 
     def error(self, message):
         """A KodingError whose message holds no secret and no URL user-info."""
         return KodingError(redact(message, self._secrets))
 
+    def send(self, method, path, **kwargs):
+        """The answer to one request (retried as _http.send_with_retries allows), whatever its status; raises the
+        transport's error (an OSError, ValueError or UnicodeError) when none came back."""
+        response, dummy = send_with_retries(
+            self.session,
+            method,
+            self.url + path,
+            self.timeout,
+            verify=self.verify,
+            max_retries=self.max_retries,
+            max_retry_wait=self.max_retry_wait,
+            sleep=self._sleep,
+            **kwargs,
+        )
+        return response
+
     def request(self, method, path, **kwargs):
+        """The answer to one request, whatever its status; KodingError when none came back."""
         try:
-            return send(self.session, method, self.url + path, self.timeout, verify=self.verify, **kwargs)
+            return self.send(method, path, **kwargs)
         except (OSError, ValueError, UnicodeError) as error:  # RequestException is an OSError
             raise self.error(
                 'cannot reach Koding at %s (%s %s): %s; check the URL and that Koding is up (GET %s/-/version)'
                 % (self.shown, method, path, cut(redact(error, self._secrets), MAX_MESSAGE), self.shown)
             ) from None
+
+    def probe(self, method, path, **kwargs):
+        """(status, body text) of one request, or (None, what went wrong) when no answer came back; never raises
+        for the transport (a check reports it instead).
+
+        After a request that got no answer the next ones are not retried: Koding is down, and each check would
+        only wait out the same backoff again.
+        """
+        try:
+            response = self.send(method, path, **kwargs)
+        except (OSError, ValueError, UnicodeError) as error:  # RequestException is an OSError
+            self.max_retries = 0
+            return None, '%s %s could not be sent: %s' % (method, path, type(error).__name__)
+        return response.status_code, response.text
+
+    def close(self):
+        self.session.close()
 
     def get_team(self, slug):
         """The team's record, or None when Koding has no team with this slug."""

@@ -101,14 +101,14 @@ supported:
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
-from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo
+from ansible_collections.koding.gitlab.plugins.module_utils._http import redact
 
 SETTINGS_PATH = '/application/settings'
 
 
 def koding_view(settings):
     """The Koding settings, the URL's user-info redacted."""
-    return dict(koding_enabled=settings.get('koding_enabled'), koding_url=redact_userinfo(settings.get('koding_url')))
+    return dict(koding_enabled=settings.get('koding_enabled'), koding_url=redact(settings.get('koding_url')))
 
 
 def wanted_changes(current, koding_enabled, koding_url):

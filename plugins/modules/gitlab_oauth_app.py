@@ -277,7 +277,7 @@ secret:
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
-from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo, validate_text, validate_token
+from ansible_collections.koding.gitlab.plugins.module_utils._http import redact, validate_text, validate_token
 
 APPS_PATH = '/applications'
 ADMIN_PAGE = 'Admin Area, Applications'
@@ -324,7 +324,7 @@ def redirect_uri_problem(value):
         if validate_token(uri, 'redirect_uri'):
             return 'Option redirect_uri must not contain whitespace or control characters inside a URI'
         if ':' not in uri:
-            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (redact_userinfo(uri)[:200])
+            return 'Option redirect_uri must hold absolute URIs (with a scheme, for example https://), got %r' % (redact(uri)[:200])
     return None
 
 
@@ -376,7 +376,7 @@ class OAuthApp(object):
     def differences(self, app):
         diffs = []
         if set(redirect_uri_list(app.get('callback_url') or '')) != set(self.uris):
-            diffs.append('redirect_uri (GitLab has %r, the task wants %r)' % (redact_userinfo(app.get('callback_url')), redact_userinfo(self.redirect_uri)))
+            diffs.append('redirect_uri (GitLab has %r, the task wants %r)' % (redact(app.get('callback_url')), redact(self.redirect_uri)))
         if app.get('confidential') is not None and app.get('confidential') != self.params['confidential']:
             diffs.append('confidential (GitLab has %s, the task wants %s)' % (app.get('confidential'), self.params['confidential']))
         return diffs
@@ -404,7 +404,7 @@ class OAuthApp(object):
                     'applications_create',
                     'Create the application by hand in %s (redirect URI %r, scopes %r) and use its application id and '
                     'secret; the gitlab_wiring role takes them as gitlab_wiring_manual_application_id and '
-                    'gitlab_wiring_manual_application_secret.' % (ADMIN_PAGE, redact_userinfo(self.redirect_uri), self.scopes),
+                    'gitlab_wiring_manual_application_secret.' % (ADMIN_PAGE, redact(self.redirect_uri), self.scopes),
                     listing_supported=listing_supported,
                     create_supported=False,
                 )

@@ -161,8 +161,8 @@ import time
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
-from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule, masked
-from ansible_collections.koding.gitlab.plugins.module_utils._http import redact_userinfo
+from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
+from ansible_collections.koding.gitlab.plugins.module_utils._http import masked, redact
 
 HOOKS_PATH = '/hooks'
 EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_events=False, repository_update_events=True)
@@ -186,14 +186,14 @@ def hook_view(hook):
         return {}
     view = dict(hook)
     view.pop('token', None)
-    view['url'] = redact_userinfo(hook.get('url'))
+    view['url'] = redact(hook.get('url'))
     return view
 
 
 def diff_view(hook):
     if not hook:
         return {}
-    view = dict(url=redact_userinfo(hook.get('url')))
+    view = dict(url=redact(hook.get('url')))
     for key in FLAGS + NAMED_OPTIONS:
         if key in hook:
             view[key] = hook[key]
@@ -281,7 +281,7 @@ class SystemHook(object):
         self.module.warn(
             '%d more system hook(s) with the URL %s appeared while this run created one (another run '
             'working at the same time); kept hook %s and removed hook(s) %s.'
-            % (len(extras), redact_userinfo(self.url), keep['id'], ', '.join('%s' % extra['id'] for extra in extras))
+            % (len(extras), redact(self.url), keep['id'], ', '.join('%s' % extra['id'] for extra in extras))
         )
         return keep
 

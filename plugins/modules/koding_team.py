@@ -20,6 +20,7 @@ description:
 author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
+  - koding.gitlab.koding_api
   - koding.gitlab.attributes
   - koding.gitlab.attributes.actiongroup_koding
 attributes:
@@ -34,11 +35,6 @@ attributes:
   idempotent:
     support: full
 options:
-  url:
-    description:
-      - Koding's public base URL, the one nginx serves on the public port, for example V(http://127.0.0.1:8090).
-    type: str
-    required: true
   slug:
     description:
       - The team's slug; the team is served at C(<slug>.<koding host>).
@@ -71,18 +67,6 @@ options:
       - Password of the team's admin user, at least 8 characters.
       - Required when the team has to be created; never sent when the team already exists.
     type: str
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of an C(https://) O(url).
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds each HTTP request may take in all, from connecting to the last byte of the answer; a positive number.
-    type: float
-    default: 30
-requirements:
-  - requests
 notes:
   - Koding answers a successful creation with a session token for the new admin; the module discards it.
 seealso:
@@ -123,68 +107,33 @@ created:
   sample: false
 """
 
-import re
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import KodingError, team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_module import KodingModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.koding.gitlab.plugins.module_utils._http import secret_variants, url_secrets, validate_http_url, validate_number
-from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    KodingClient,
-    KodingError,
-)
-
-# Koding's rule for team slugs (validators.coffee, validateTeamDomain); checked here so a bad slug
-# fails before any request. JavaScript's $ does not match before a final newline: fullmatch.
-SLUG_PATTERN = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
-# The team domains Koding refuses (workers/social/lib/social/models/user/reservedteamdomains.coffee
-# at the pinned commit). Koding checks them only after converting the admin user.
-RESERVED_SLUGS = frozenset(
-    '''
-    www m ftp imap pop smtp mail webmail blog wiki support kb help static api media vpn admin beta files
-    resources secure ssl status mobile search videos aws do digitalocean learn localhost ns0 ns1 stories dev
-    latest sandbox cebeci dev-p dev-p2 email kite lessons new prod proxy-ap-southeast-1 proxy-eu-west-1
-    proxy-us-east-1 proxy-us-west-2 s3 up inbound devtunnelproxy p p2 t t2 dev-t dev-t2 proxy tunnelproxy
-    test hello all channel admins group team info
-'''.split()
-)
 MIN_PASSWORD = 8
 
 
 def argument_spec():
     return dict(
-        url=dict(type='str', required=True),
         slug=dict(type='str', default='gitlab'),
         company_name=dict(type='str'),
         email=dict(type='str'),
         username=dict(type='str'),
         password=dict(type='str', no_log=True),
-        validate_certs=dict(type='bool', default=True),
-        timeout=dict(type='float', default=30),
     )
 
 
-def check_options(module):
-    """Problems found without asking Koding; each names its option."""
-    params = module.params
+def option_problems(params):
+    """The module's own problems found without asking Koding; each names its option."""
     problems = []
-    url_error = validate_http_url(params['url'], 'url')
-    if url_error:
-        problems.append(url_error)
-    if not SLUG_PATTERN.fullmatch(params['slug']):
-        problems.append('slug %r must be lower-case letters and digits joined by single dashes (^%s$)' % (params['slug'], SLUG_PATTERN.pattern))
-    elif params['slug'] in RESERVED_SLUGS:
-        problems.append('slug %r is a team domain Koding reserves; choose another slug' % params['slug'])
+    slug_problem = team_slug_problem(params['slug'])
+    if slug_problem:
+        problems.append('slug %s' % slug_problem)
     if params['username'] and params['username'].lower() == params['slug'].lower():
         problems.append('username must differ from slug (Koding refuses a team named like its admin)')
     if params['password'] is not None and len(params['password']) < MIN_PASSWORD:
         problems.append('password must have at least %d characters' % MIN_PASSWORD)
-    timeout_error = validate_number(params['timeout'], 'timeout', minimum=0, maximum=86400, exclusive_minimum=True)
-    if timeout_error:
-        problems.append(timeout_error)
-    if problems:
-        module.fail_json(msg='; '.join(problems))
+    return problems
 
 
 def missing_for_create(params):
@@ -221,22 +170,10 @@ def with_diff(module, result, slug, existed):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    # The password and a password in the URL, in every form the module's requests give them (form-encoded when a
-    # server echoes the posted form), are masked by Ansible too; the client's messages redact them themselves.
-    secrets = [params['password']] + url_secrets(params['url'])
-    for secret in secrets:
-        module.no_log_values.update(secret_variants(secret))
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-    check_options(module)
-    try:
-        client = KodingClient(params['url'], validate_certs=params['validate_certs'], timeout=params['timeout'], secrets=secrets)
-        result = run(module, client)
-    except KodingError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    # The password (and a password in the URL), in every form the module's requests give them (form-encoded when
+    # a server echoes the posted form), is masked by Ansible and redacted from the client's messages.
+    module = KodingModule(argument_spec=argument_spec(), secret_options=('password',), option_checks=option_problems)
+    module.run(lambda: run(module, module.client))
 
 
 if __name__ == '__main__':

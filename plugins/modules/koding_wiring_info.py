@@ -23,6 +23,7 @@ description:
 author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
+  - koding.gitlab.koding_api
   - koding.gitlab.attributes
   - koding.gitlab.attributes.actiongroup_koding
 attributes:
@@ -37,12 +38,6 @@ attributes:
   idempotent:
     support: full
 options:
-  url:
-    description:
-      - Koding's public base URL, as GitLab and browsers use it, for example V(http://koding.example.com:8090).
-      - Host names under C(.localhost) resolve to the loopback address, as browsers resolve them (RFC 6761).
-    type: str
-    required: true
   connect_address:
     description:
       - Connect to this IP address instead of resolving the host name of O(url); the requests still carry the
@@ -59,19 +54,9 @@ options:
       - The system hook token Koding holds (and GitLab sends). When set, a signed no-op delivery checks that Koding
         accepts it.
     type: str
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of an C(https://) O(url).
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds each HTTP request may take in all, from connecting to the last byte of the answer; an answer that
-        has not arrived whole by then counts as a failed check.
-    type: float
-    default: 10
-requirements:
-  - requests
+notes:
+  - A check whose answer does not arrive whole within O(timeout) counts as failed; after a check that got no answer
+    at all, the other checks' requests are not retried.
 seealso:
   - name: The verify playbook
     description: C(koding.gitlab.verify) runs this module with GitLab's side of the checks and prints one summary.
@@ -113,28 +98,11 @@ checks:
     - {"name": "team", "passed": true, "message": "team gitlab exists", "fix": ""}
 """
 
-import ipaddress
 import json
-import re
-import socket
-from urllib.parse import urlsplit, urlunsplit
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.koding.gitlab.plugins.module_utils._http import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    USER_AGENT,
-    ascii_url,
-    requests,
-    send,
-    validate_http_url,
-    validate_number,
-    validate_token,
-)
-
-# Koding's own slug rule (servers/lib/server/handlers/createteam.coffee).
-TEAM_SLUG = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
+from ansible_collections.koding.gitlab.plugins.module_utils._http import ip_address_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import resolve, team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_module import KodingModule
 
 # Any event Koding has no handler for does: it is answered without touching any data.
 NO_OP_EVENT = {
@@ -146,61 +114,14 @@ NO_OP_EVENT = {
 }
 
 
-def resolve(name):
-    """The set of addresses a host name resolves to; .localhost names are loopback (RFC 6761, section 6.3)."""
-    lowered = name.lower().rstrip('.')
-    if lowered == 'localhost' or lowered.endswith('.localhost'):
-        return {'127.0.0.1', '::1'}
-    try:
-        return {info[4][0] for info in socket.getaddrinfo(name, None)}
-    except (socket.gaierror, UnicodeError):
-        return set()
-
-
 def check(name, passed, message, fix=''):
     return {'name': name, 'passed': passed, 'message': message, 'fix': '' if passed else fix}
-
-
-class KodingProbe:
-    """Sends the checks' requests to Koding's public URL, or to connect_address with the public Host header."""
-
-    def __init__(self, url, connect_address, validate_certs, timeout):
-        self.parts = urlsplit(url.rstrip('/'))
-        # The host name IDNA-encoded: a Host header carries only ASCII.
-        ascii_netloc = urlsplit(ascii_url(url.rstrip('/'))).netloc
-        self.host_header = ascii_netloc.rpartition('@')[2]
-        address = connect_address
-        if not address and resolve(self.parts.hostname) == {'127.0.0.1', '::1'}:
-            address = '127.0.0.1'
-        netloc = ascii_netloc
-        if address:
-            shown = '[%s]' % address if ':' in address else address
-            netloc = '%s:%s' % (shown, self.parts.port) if self.parts.port else shown
-        self.base = urlunsplit((self.parts.scheme, netloc, self.parts.path, '', ''))
-        self.session = requests.Session()
-        self.session.headers['User-Agent'] = USER_AGENT
-        self.session.headers['Host'] = self.host_header
-        self.session.verify = validate_certs
-        self.verify = validate_certs
-        self.timeout = timeout
-
-    def request(self, method, path, **kwargs):
-        """(status, body text) or (None, error text); never raises for transport errors."""
-        try:
-            response = send(self.session, method, self.base + path, self.timeout, verify=self.verify, **kwargs)
-            return response.status_code, response.text
-        except (OSError, ValueError, UnicodeError) as exc:  # RequestException is an OSError
-            return None, '%s %s could not be sent: %s' % (method, path, type(exc).__name__)
 
 
 def check_dns(parts, team):
     host = parts.hostname
     team_host = '%s.%s' % (team, host)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
+    if not ip_address_problem(host):
         return check(
             'dns',
             False,
@@ -223,8 +144,8 @@ def check_dns(parts, team):
     return check('dns', True, '%s and %s resolve to %s' % (team_host, host, ', '.join(sorted(host_addresses))))
 
 
-def check_endpoint(probe, name, path):
-    status, body = probe.request('GET', path)
+def check_endpoint(client, name, path):
+    status, body = client.probe('GET', path)
     if status == 200:
         return check(name, True, 'GET %s answered 200' % path)
     if status is None:
@@ -234,9 +155,9 @@ def check_endpoint(probe, name, path):
     )
 
 
-def check_team(probe, team):
+def check_team(client, team):
     path = '/-/team/%s' % team
-    status, body = probe.request('GET', path)
+    status, body = client.probe('GET', path)
     if status == 200:
         return check('team', True, 'team %s exists' % team)
     if status == 404:
@@ -249,8 +170,8 @@ def check_team(probe, team):
     )
 
 
-def check_hook_token(probe, token):
-    status, body = probe.request(
+def check_hook_token(client, token):
+    status, body = client.probe(
         'POST',
         '/-/api/gitlab',
         data=json.dumps(NO_OP_EVENT),
@@ -282,47 +203,43 @@ def check_hook_token(probe, token):
     )
 
 
+def option_problems(params):
+    """The module's own problems found without asking Koding; each names its option."""
+    problems = []
+    if params['connect_address'] and ip_address_problem(params['connect_address']):
+        problems.append('Option connect_address %s, got %r' % (ip_address_problem(params['connect_address']), params['connect_address']))
+    slug_problem = team_slug_problem(params['team'])
+    if slug_problem:
+        problems.append('Option team %s' % slug_problem)
+    return problems
+
+
 def main():
-    module = AnsibleModule(
+    module = KodingModule(
         argument_spec=dict(
-            url=dict(type='str', required=True),
             connect_address=dict(type='str'),
             team=dict(type='str', default='gitlab'),
             system_hook_token=dict(type='str', no_log=True),
-            validate_certs=dict(type='bool', default=True),
-            timeout=dict(type='float', default=10),
         ),
-        supports_check_mode=True,
+        token_options=('system_hook_token',),
+        option_checks=option_problems,
+        connect_option='connect_address',
     )
     params = module.params
-    problems = [
-        validate_http_url(params['url'], 'url'),
-        validate_number(params['timeout'], 'timeout', minimum=0, maximum=86400, exclusive_minimum=True),
-        validate_token(params['system_hook_token'], 'system_hook_token', ascii_only=True),
-    ]
-    if params['connect_address']:
-        try:
-            ipaddress.ip_address(params['connect_address'])
-        except ValueError:
-            problems.append('Option connect_address must be an IP address, got %r' % params['connect_address'])
-    if not TEAM_SLUG.fullmatch(params['team']):
-        problems.append('Option team must be a Koding team slug (lower-case letters and digits, joined by single dashes)')
-    problems = [problem for problem in problems if problem]
-    if problems:
-        module.fail_json(msg='; '.join(problems))
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
 
-    probe = KodingProbe(params['url'], params['connect_address'], params['validate_certs'], params['timeout'])
-    checks = [
-        check_dns(probe.parts, params['team']),
-        check_endpoint(probe, 'healthcheck', '/healthcheck'),
-        check_endpoint(probe, 'version', '/-/version'),
-        check_team(probe, params['team']),
-    ]
-    if params['system_hook_token']:
-        checks.append(check_hook_token(probe, params['system_hook_token']))
-    module.exit_json(changed=False, checks=checks)
+    def checks():
+        client = module.client
+        found = [
+            check_dns(client.parts, params['team']),
+            check_endpoint(client, 'healthcheck', '/healthcheck'),
+            check_endpoint(client, 'version', '/-/version'),
+            check_team(client, params['team']),
+        ]
+        if params['system_hook_token']:
+            found.append(check_hook_token(client, params['system_hook_token']))
+        return dict(changed=False, checks=found)
+
+    module.run(checks)
 
 
 if __name__ == '__main__':

@@ -60,13 +60,13 @@ def test_stand_in_recognises_the_edits(overlays, monkeypatch, tmp_path):
         target = tmp_path / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(overlay['content'], encoding='utf-8')
-    monkeypatch.setattr(koding_lab, 'ROOT', str(tmp_path))
+    monkeypatch.setattr(koding_lab.checkout, 'ROOT', str(tmp_path))
     assert koding_lab.callback_flavour() == {'scheme': 'https', 'user_path': '/api/v4/user', 'bearer': True}
     assert koding_lab.session_group('gitlab.203.0.113.7.nip.io:8090', '203.0.113.7.nip.io') == 'gitlab'
 
 
 def test_stand_in_reads_upstream_files_as_upstream(upstream_dir, monkeypatch):
-    monkeypatch.setattr(koding_lab, 'ROOT', upstream_dir)
+    monkeypatch.setattr(koding_lab.checkout, 'ROOT', upstream_dir)
     assert koding_lab.callback_flavour() == {'scheme': 'http', 'user_path': '/api/v3/user', 'bearer': False}
     assert koding_lab.session_group('gitlab.203.0.113.7.nip.io:8090', '203.0.113.7.nip.io') == '113'
     assert {'admin', 'api', 'team', 'test', 'dev'} <= koding_lab.reserved_slugs()

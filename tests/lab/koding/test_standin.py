@@ -321,6 +321,48 @@ def test_team_create_rejects_bad_input(koding, slug, username):
     assert status == 400
 
 
+def start_with_upstream_reserved_slugs(standin):
+    """The stand-in started with upstream's reservedteamdomains.coffee in its checkout (as build.sh adds it)."""
+    reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
+    if not os.path.exists(reserved):
+        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no reserved slug list' % UPSTREAM_DIR)
+    with open(reserved, encoding='utf-8') as handle:
+        write_checkout_file(standin, 'workers/social/lib/social/models/user/reservedteamdomains.coffee', handle.read())
+    return standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+
+
+@pytest.fixture(name='koding_api', scope='module')
+def koding_api_fixture(tmp_path_factory):
+    """The collection's _koding_api (the repository root is the collection root), where the modules and the roles'
+    input checks take the team-slug rule from."""
+    tree = tmp_path_factory.mktemp('collections')
+    os.makedirs(tree / 'ansible_collections' / 'koding')
+    os.symlink(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), tree / 'ansible_collections' / 'koding' / 'gitlab')
+    sys.path.insert(0, str(tree))
+    try:
+        from ansible_collections.koding.gitlab.plugins.module_utils import _koding_api  # pylint: disable=import-outside-toplevel
+    finally:
+        sys.path.remove(str(tree))
+    return _koding_api
+
+
+@pytest.mark.parametrize('slug', ['Acme', 'acme-', 'ac--me', '-acme', 'ac_me', 'acme', 'my-team', 'a1'])
+def test_the_collection_refuses_the_slugs_koding_refuses(koding, koding_api, slug):
+    """The collection's slug rule (_koding_api.team_slug_problem) and the stand-in's (createteam.coffee) agree."""
+    status, body, _headers = create_team(koding, slug, 'alice')
+    refused_by_koding = (status, body) == (400, 'Invalid group slug.')
+    assert refused_by_koding == bool(koding_api.team_slug_problem(slug)), (status, body)
+    assert status in (200, 400)
+
+
+def test_the_collection_reserves_the_slugs_upstream_reserves(standin, koding_api):
+    koding = start_with_upstream_reserved_slugs(standin)
+    for number, slug in enumerate(sorted(koding_api.RESERVED_SLUGS)):
+        assert koding_api.team_slug_problem(slug)
+        status, body, _headers = create_team(koding, slug, 'user%04d' % number, email='user%04d@lab.test' % number)
+        assert (status, body) == (400, 'Invalid group slug.'), slug
+
+
 def test_team_create_rejects_password_mismatch_and_missing_agree(koding):
     assert create_team(koding, 'acme', 'alice', passwordConfirm='other-pass-1')[0] == 400
     assert create_team(koding, 'acme', 'alice', agree='')[0] == 400
@@ -568,7 +610,7 @@ def test_oauth_sign_up_refuses_an_address_another_user_has_once_sanitized(standi
     ],
 )
 def test_session_group_follows_setsession(monkeypatch, tmp_path, host, base, group):
-    monkeypatch.setattr(koding_lab, 'ROOT', str(tmp_path))  # no setsession.coffee of the role's: upstream's rule
+    monkeypatch.setattr(koding_lab.checkout, 'ROOT', str(tmp_path))  # no setsession.coffee of the role's: upstream's rule
     assert koding_lab.session_group(host, base) == group
 
 
@@ -577,7 +619,7 @@ def test_session_group_with_the_wildcard_dns_edit(monkeypatch, tmp_path, name):
     path = tmp_path / 'servers' / 'lib' / 'server' / 'setsession.coffee'
     path.parent.mkdir(parents=True)
     path.write_text(EDITED_SETSESSION, encoding='utf-8')
-    monkeypatch.setattr(koding_lab, 'ROOT', str(tmp_path))
+    monkeypatch.setattr(koding_lab.checkout, 'ROOT', str(tmp_path))
     assert koding_lab.session_group('gitlab.203.0.113.7.%s.io:8090' % name, '203.0.113.7.%s.io' % name) == 'gitlab'
 
 
@@ -630,12 +672,7 @@ def test_csrf_token_from_a_header(koding):
 
 
 def test_reserved_slug_is_refused_after_the_user_is_created(standin):
-    reserved = os.path.join(UPSTREAM_DIR, 'workers/social/lib/social/models/user/reservedteamdomains.coffee')
-    if not os.path.exists(reserved):
-        pytest.skip('upstream Koding files not found at %s (KODING_UPSTREAM_DIR): no reserved slug list' % UPSTREAM_DIR)
-    with open(reserved, encoding='utf-8') as handle:
-        write_checkout_file(standin, 'workers/social/lib/social/models/user/reservedteamdomains.coffee', handle.read())
-    koding = standin.start('--hostname=koding.lab.test', '--host=' + HOST)
+    koding = start_with_upstream_reserved_slugs(standin)
     status, body, _headers = create_team(koding, 'admin', 'alice')
     assert (status, body) == (400, 'Invalid group slug.')
     # JUser.convert ran before validateGroupData (createteam.coffee:150, :191): alice exists now.

@@ -150,7 +150,7 @@ def run_standin(directory, profile, edited, monkeypatch):
         )
         assert result.returncode == 0, result.stdout + result.stderr
         konfig = konfig_lib.load(os.path.join(root, '.env.json'), env)
-        monkeypatch.setattr(koding_lab, 'ROOT', root)
+        monkeypatch.setattr(koding_lab.checkout, 'ROOT', root)
         store = koding_lab.MemoryStore()
         server = koding_lab.Server(('127.0.0.1', 0), koding_lab.Handler, konfig, store)
         threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.1}, daemon=True).start()

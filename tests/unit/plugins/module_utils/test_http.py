@@ -80,8 +80,8 @@ def test_userinfo_refused_where_asked_and_never_echoed():
         ('no url here: a@b', 'no url here: a@b'),
     ],
 )
-def test_redact_userinfo(text, expected):
-    assert _http.redact_userinfo(text) == expected
+def test_redact_hides_url_userinfo(text, expected):
+    assert _http.redact(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import types
 import pytest
 import requests
 
-from ansible_collections.koding.gitlab.plugins.module_utils import _http, _koding_api
+from ansible_collections.koding.gitlab.plugins.module_utils import _http, _koding_api, _koding_module
 from ansible_collections.koding.gitlab.plugins.modules import aws_instance_type_info, koding_team, koding_wiring_credentials, koding_wiring_info
 from ansible_collections.koding.gitlab.tests.unit.plugins.local_server import Answer, local_server
 from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
@@ -99,11 +99,11 @@ def test_a_server_echoing_the_form_does_not_print_the_password_in_any_encoding()
 def test_the_module_has_ansible_mask_every_encoding_of_the_password(monkeypatch):
     seen = {}
 
-    def capture(module):
+    def capture(module, problems):  # pylint: disable=unused-argument
         seen['no_log_values'] = set(module.no_log_values)
         module.fail_json(msg='stopped')
 
-    monkeypatch.setattr(koding_team, 'check_options', capture)
+    monkeypatch.setattr(_koding_module.KodingModule, 'fail_on_problems', capture)
     run_team(dict(CREATE, url='http://admin:%s@127.0.0.1:1' % URL_PASSWORD), expect_fail=True)
     for variant in ('p%40ss+word%2BAdmin%2F42', 'p%40ss%20word%2BAdmin%2F42', URL_PASSWORD):
         assert variant in seen['no_log_values']
@@ -150,7 +150,7 @@ def test_an_answer_too_large_is_refused(monkeypatch):
 def test_wiring_info_sends_an_ascii_host_header_for_a_unicode_host():
     with local_server({'*': Answer(200, '{}')}) as server:
         url = server.url.replace('127.0.0.1', '\u6f22\u5b57.localhost')
-        result = run_main(koding_wiring_info.main, dict(url=url, timeout=3), koding_wiring_info.requests, requests.Session())
+        result = run_main(koding_wiring_info.main, dict(url=url, timeout=3), _koding_api.requests, requests.Session())
         hosts = {request['headers'].get('Host') for request in server.seen}
     assert hosts == {'xn--p8s937b.localhost:%s' % server.server_address[1]}
     assert any(check['passed'] for check in result['checks'])
@@ -160,7 +160,7 @@ def test_wiring_info_survives_a_trickling_and_a_nested_answer():
     answers = {'/healthcheck': Answer(200, 'x' * 100, trickle=0.05), '*': Answer(200, DEEP)}
     with local_server(answers) as server:
         started = time.monotonic()
-        result = run_main(koding_wiring_info.main, dict(url=server.url, timeout=1), koding_wiring_info.requests, requests.Session())
+        result = run_main(koding_wiring_info.main, dict(url=server.url, timeout=1), _koding_api.requests, requests.Session())
         took = time.monotonic() - started
     health = [check for check in result['checks'] if check['name'] == 'healthcheck'][0]
     assert not health['passed'] and 'ResponseTooSlow' in health['message']

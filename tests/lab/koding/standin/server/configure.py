@@ -85,7 +85,7 @@ def main(argv):
     # Upper-case KONFIG_* do nothing here (config/inheritEnvVars.coffee:8); they act when the server starts.
     konfig = konfig_lib.build(options, ROOT)
     print('Configuring with options:')
-    print(json.dumps(konfig_lib.masked(konfig), indent=2, sort_keys=True))
+    print(json.dumps(konfig_lib.masked_konfig(konfig), indent=2, sort_keys=True))
     path = os.path.join(ROOT, '.env.json')
     descriptor = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:

@@ -114,13 +114,13 @@ def apply_env(konfig, environ=None, path=()):
     return applied
 
 
-def masked(konfig):
+def masked_konfig(konfig):
     """A copy for printing: secrets replaced by a fixed mask."""
     secret_keys = ('password', 'applicationsecret', 'systemhooktoken', 'secret')
     out = {}
     for key, value in konfig.items():
         if isinstance(value, dict):
-            out[key] = masked(value)
+            out[key] = masked_konfig(value)
         elif key.lower() in secret_keys and value:
             out[key] = '********'
         else:

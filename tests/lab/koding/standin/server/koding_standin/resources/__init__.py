@@ -1,0 +1,1 @@
+"""The stand-in's resources: each module answers one part of Koding's public surface and lists its ROUTES."""
