@@ -125,7 +125,10 @@ def tls_certificate_problem(certificate, key, chain='', names=(), now=None, vari
         return '%s holds no PEM private key that parses' % labels['key']
     if _public_bytes(private_key.public_key()) != _public_bytes(leaf.public_key()):
         return '%s does not match %s (the certificate of %s): give the key this certificate was issued for' % (
-            labels['key'], labels['certificate'], _subject(leaf))
+            labels['key'],
+            labels['certificate'],
+            _subject(leaf),
+        )
 
     not_after = _not_valid_after(leaf)
     if not_after <= now:
@@ -136,13 +139,21 @@ def tls_certificate_problem(certificate, key, chain='', names=(), now=None, vari
     for position, intermediate in enumerate(intermediates, start=1):
         if _not_valid_after(intermediate) <= now:
             return '%s: its certificate %d (%s) expired on %s' % (
-                labels['chain'], position, _subject(intermediate), _not_valid_after(intermediate).strftime('%Y-%m-%d %H:%M UTC'))
+                labels['chain'],
+                position,
+                _subject(intermediate),
+                _not_valid_after(intermediate).strftime('%Y-%m-%d %H:%M UTC'),
+            )
 
     covered = certificate_names(leaf)
     missing = [name for name in names if not any(name_matches(name, pattern) for pattern in covered)]
     if missing:
         return '%s is not valid for %s (from %s): it names %s' % (
-            labels['certificate'], ', '.join(missing), labels['names'], ', '.join(covered) or 'no host (no subject alternative names)')
+            labels['certificate'],
+            ', '.join(missing),
+            labels['names'],
+            ', '.join(covered) or 'no host (no subject alternative names)',
+        )
 
     # The chain is sent as given: each certificate must be issued by the next, or clients that do not fetch
     # missing intermediates fail.

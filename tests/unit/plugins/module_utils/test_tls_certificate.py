@@ -103,8 +103,7 @@ def test_a_certificate_not_yet_valid_is_refused(pki):
 
 def test_a_name_mismatch_is_refused_naming_the_names(pki):
     assert problem(pki, names=NAMES + ['team.koding.example.com']) == (
-        'koding_tls_certificate is not valid for team.koding.example.com (from koding_tls_names): '
-        'it names koding.example.com, gitlab.koding.example.com'
+        'koding_tls_certificate is not valid for team.koding.example.com (from koding_tls_names): it names koding.example.com, gitlab.koding.example.com'
     )
 
 
@@ -151,9 +150,9 @@ def test_unreadable_input_names_the_variable(pki, certificate, key, chain, expec
 
 
 def test_an_encrypted_key_is_refused(pki):
-    encrypted = pki['leaf_key'].private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b'secret')
-    ).decode()
+    encrypted = (
+        pki['leaf_key'].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b'secret')).decode()
+    )
     assert tls_certificate_problem(cert_pem(pki['leaf']), key=encrypted, names=NAMES, now=NOW, variables=VARIABLES) == (
         'koding_tls_key is encrypted: give the key without a passphrase (keep it in a vault instead)'
     )
