@@ -34,7 +34,7 @@ def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _not_valid_after(certificate):
+def not_valid_after(certificate):
     # cryptography 42 added the aware *_utc properties; older ones give naive UTC datetimes.
     value = getattr(certificate, 'not_valid_after_utc', None)
     return value if value is not None else certificate.not_valid_after.replace(tzinfo=datetime.timezone.utc)
@@ -85,9 +85,23 @@ def _public_bytes(public_key):
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def _common_name(name):
+    common_names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return common_names[0].value if common_names else name.rfc4514_string()
+
+
 def _subject(certificate):
-    common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return common_names[0].value if common_names else certificate.subject.rfc4514_string()
+    return _common_name(certificate.subject)
+
+
+def certificate_issuer(certificate):
+    """The common name of the certificate's issuer (its whole name when it has none)."""
+    return _common_name(certificate.issuer)
+
+
+def load_der_certificate(der):
+    """A certificate from its DER bytes, as a TLS handshake gives it."""
+    return x509.load_der_x509_certificate(der)
 
 
 def tls_certificate_problem(certificate, key, chain='', names=(), now=None, variables=None):
@@ -130,19 +144,19 @@ def tls_certificate_problem(certificate, key, chain='', names=(), now=None, vari
             _subject(leaf),
         )
 
-    not_after = _not_valid_after(leaf)
+    not_after = not_valid_after(leaf)
     if not_after <= now:
         return '%s expired on %s: renew it, or use koding_tls=acme' % (labels['certificate'], not_after.strftime('%Y-%m-%d %H:%M UTC'))
     not_before = _not_valid_before(leaf)
     if not_before > now:
         return '%s is not valid before %s' % (labels['certificate'], not_before.strftime('%Y-%m-%d %H:%M UTC'))
     for position, intermediate in enumerate(intermediates, start=1):
-        if _not_valid_after(intermediate) <= now:
+        if not_valid_after(intermediate) <= now:
             return '%s: its certificate %d (%s) expired on %s' % (
                 labels['chain'],
                 position,
                 _subject(intermediate),
-                _not_valid_after(intermediate).strftime('%Y-%m-%d %H:%M UTC'),
+                not_valid_after(intermediate).strftime('%Y-%m-%d %H:%M UTC'),
             )
 
     covered = certificate_names(leaf)

@@ -108,13 +108,13 @@ import ssl
 
 from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
+from ansible_collections.koding.gitlab.plugins.module_utils._tls_certificate import (
+    HAS_CRYPTOGRAPHY,
+    certificate_issuer,
+    certificate_names,
+    load_der_certificate,
+    not_valid_after,
+)
 
 
 def handshake(address, port, name, context, timeout):
@@ -136,19 +136,13 @@ def summary_of_verified(peer, now):
 
 
 def summary_of_der(der, now):
-    certificate = x509.load_der_x509_certificate(der)
-    not_after = getattr(certificate, 'not_valid_after_utc', None) or certificate.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = san.get_values_for_type(x509.DNSName) + [str(address) for address in san.get_values_for_type(x509.IPAddress)]
-    except x509.ExtensionNotFound:
-        names = []
-    issuer = certificate.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    certificate = load_der_certificate(der)
+    expiry = not_valid_after(certificate)
     return {
-        'names': names,
-        'issuer': issuer[0].value if issuer else '',
-        'not_after': not_after.isoformat(),
-        'days_left': (not_after - now).days,
+        'names': certificate_names(certificate),
+        'issuer': certificate_issuer(certificate),
+        'not_after': expiry.isoformat(),
+        'days_left': (expiry - now).days,
     }
 
 
