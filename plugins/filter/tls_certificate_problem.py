@@ -43,7 +43,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Check the operator's certificate (the key is an input: no_log)
+- name: Check the operator's certificate (no_log, as the key is an input)
   ansible.builtin.set_fact:
     tls_problem: >-
       {{ lookup('ansible.builtin.file', 'files/site.crt')

@@ -18,7 +18,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._tls_certificate imp
 
 NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
-NAMES = ['koding.example.com', 'gitlab.koding.example.com']
+NAMES = ('koding.example.com', 'gitlab.koding.example.com')
 VARIABLES = {'certificate': 'koding_tls_certificate', 'chain': 'koding_tls_chain', 'key': 'koding_tls_key', 'names': 'koding_tls_names'}
 
 
@@ -102,7 +102,7 @@ def test_a_certificate_not_yet_valid_is_refused(pki):
 
 
 def test_a_name_mismatch_is_refused_naming_the_names(pki):
-    assert problem(pki, names=NAMES + ['team.koding.example.com']) == (
+    assert problem(pki, names=NAMES + ('team.koding.example.com',)) == (
         'koding_tls_certificate is not valid for team.koding.example.com (from koding_tls_names): it names koding.example.com, gitlab.koding.example.com'
     )
 
@@ -114,7 +114,7 @@ def test_a_certificate_without_alternative_names_names_nothing(pki):
 
 def test_a_wildcard_covers_one_label(pki):
     wild = issue('*.koding.example.com', pki['leaf_key'], pki['inter'], pki['inter_key'], names=['koding.example.com', '*.koding.example.com'])
-    assert problem(pki, certificate=wild, names=NAMES + ['team.koding.example.com']) == ''
+    assert problem(pki, certificate=wild, names=NAMES + ('team.koding.example.com',)) == ''
     assert 'a.b.koding.example.com' in problem(pki, certificate=wild, names=['a.b.koding.example.com'])
 
 
