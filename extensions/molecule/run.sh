@@ -2,6 +2,7 @@
 # Runs the collection's Molecule scenarios (extensions/molecule/<scenario>) against this machine's
 # Docker engine:
 #   koding         the koding role and the Koding lab on this machine's engine
+#   koding_tls     the koding role's TLS front (the operator's certificate, then ACME from Pebble) on the same lab
 #   docker_engine  the docker_engine role in a Debian 12 and an Ubuntu 24.04 container
 # Usage: bash extensions/molecule/run.sh [SCENARIO...]   (all scenarios when none is named)
 # Called by .ci/test with the toolchain active; run alone, it sets the toolchain up itself.
@@ -24,7 +25,7 @@ fi
 
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-    scenarios=(koding docker_engine)
+    scenarios=(koding koding_tls docker_engine)
 fi
 
 # One run at a time on a machine: the scenarios use fixed container names, a stack directory and a port.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Koding lab without any image registry:
 #   - koding-lab/debian:bookworm from debootstrap (the Debian mirror comes from the apt configuration),
-#   - koding-lab/{postgres:15,redis:7,rabbitmq:3,base:2016.08} on top of it with Debian's packages,
+#   - koding-lab/{postgres:15,redis:7,rabbitmq:3,base:2016.08,caddy:2.6} on top of it with Debian's packages
+#     (caddy:2.6 also holds pebble, the ACME CA of the TLS tests),
 #   - koding-lab/mongo:2.4, the lab Mongo (tests/lab/mongo) on Debian's Python with its PyPI packages,
 #   - OUT/koding.git, a bare repository holding the Koding stand-in at a reproducible commit,
 #   - OUT/lab-vars.yml, the koding role variables that point the role at all of the above.
@@ -208,6 +209,7 @@ koding_postgres_data_path: /var/lib/postgresql/15/main
 koding_redis_image: "$images/redis:7"
 koding_redis_data_path: /var/lib/redis
 koding_rabbitmq_image: "$images/rabbitmq:3"
+koding_tls_image: "$images/caddy:2.6"
 koding_mongo_image: "$images/mongo:2.4"
 koding_mongo_healthcheck_test: ["CMD", "python3", "/opt/lab-mongo/server.py", "--ping", "--port", "27017"]
 EOF
@@ -231,6 +233,7 @@ main() {
     build_image "$images/postgres:15" postgres "$debian_hash" "$(upstream_sql)"
     build_image "$images/redis:7" redis "$debian_hash"
     build_image "$images/rabbitmq:3" rabbitmq "$debian_hash"
+    build_image "$images/caddy:2.6" caddy "$debian_hash"
     build_image "$images/base:2016.08" base "$debian_hash" "$(mongosh_tree)" "$repo_root/tests/lab/images/base/mongorestore.py"
     build_image "$images/mongo:2.4" mongo "$debian_hash" "$repo_root/tests/lab/mongo/server.py" "$repo_root/tests/lab/mongo/mongo_lab"
     commit="$(commit_standin)"
