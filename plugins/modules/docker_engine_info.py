@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: docker_engine_info
 short_description: Read whether Docker is installed and running as the docker_engine role leaves it
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads, in one pass and without writing anything, what the C(koding.gitlab.docker_engine) role needs to know to
     skip its package and service tasks on a host already prepared, whether Debian packages are installed, whether

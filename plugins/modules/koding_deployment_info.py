@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: koding_deployment_info
 short_description: Read what the koding role has deployed on the Docker host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads, in one pass and without writing anything, what the C(koding.gitlab.koding) role needs to know to skip work
     already done, the project directory's mode, the checkout's commit, the SHA-1 of the files the role manages, the

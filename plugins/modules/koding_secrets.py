@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: koding_secrets
 short_description: Keep Koding's generated secrets in one private file on the Docker host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Makes sure each of O(names) has a random value in the secret store O(path), a JSON object of names and values
     that only its owner may read (mode C(0600); root's when the module runs as root). A missing one is generated
