@@ -36,6 +36,7 @@ def secrets(work, password):
         kept = json.load(handle)
     found['JWT secret'] = kept['jwt_secret']
     found['super-admin password'] = kept['superadmin_password']
+    found['kept system hook token'] = kept['gitlab_system_hook_token']
     return {name: value for name, value in found.items() if value}
 
 
