@@ -5,35 +5,36 @@
 # This module util is PRIVATE to the collection: it may change at any time.
 # Do not use it from other collections or standalone modules.
 
-"""Read-only commands the host's *_info modules run side by side: each is started first and answered later,
-so a probe of several slow commands (docker, systemctl) takes as long as the slowest one."""
+"""Read-only commands the host's *_info modules run side by side, so that a look at the host through several
+slow commands (docker, systemctl) takes as long as the slowest one."""
 
 from __future__ import annotations
 
-import subprocess
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 
-def start(argv):
-    """The started command (output piped, errors dropped), or None when it cannot start (not installed)."""
-    try:
-        return subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
-    except (OSError, ValueError):
-        return None
+def answers(module, commands, timeout):
+    """{name: stripped output} for {name: argv or None}; None for a command not given, not installed, failed, or
+    still running after timeout seconds (coreutils' timeout stops it)."""
+    stopper = module.get_bin_path('timeout')
 
+    def answer(argv):
+        if not argv:
+            return None
+        if os.path.isabs(argv[0]):
+            executable = argv[0] if os.path.exists(argv[0]) else None
+        else:
+            executable = module.get_bin_path(argv[0])
+        if executable is None:
+            return None
+        argv = [executable] + list(argv[1:])
+        if stopper:
+            argv = [stopper, '--kill-after=5', str(timeout)] + argv
+        rc, out, dummy = module.run_command(argv, check_rc=False)
+        return out.strip() if rc == 0 else None
 
-def answer(process, timeout):
-    """The stripped output of a started command, or None when it did not start, failed or took longer than timeout."""
-    if process is None:
-        return None
-    try:
-        output = process.communicate(timeout=timeout)[0]
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return None
-    return output.strip() if process.returncode == 0 else None
-
-
-def answers(started, timeout):
-    """{name: answer} for a {name: started command or None} mapping."""
-    return dict((name, answer(process, timeout)) for name, process in started.items())
+    named = list(commands.items())
+    with ThreadPoolExecutor(max_workers=max(1, len(named))) as pool:
+        results = list(pool.map(answer, [argv for dummy, argv in named]))
+    return dict((name, result) for (name, dummy), result in zip(named, results))

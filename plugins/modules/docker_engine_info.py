@@ -102,7 +102,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers, start
+from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers
 
 
 def argument_spec():
@@ -137,19 +137,18 @@ def main():
     if params['timeout'] <= 0:
         module.fail_json(msg='timeout must be a whole number of seconds above 0; got %d.' % params['timeout'])
     plugin = params['compose_plugin']
-    systemctl = module.get_bin_path('systemctl') if params['service'] else None
-    started = dict(
-        docker=start(['docker', 'info', '--format', '{{.ServerVersion}}']),
-        compose=start(['docker', 'compose', 'version', '--short']),
-        plugin=start([plugin, 'version', '--short']) if plugin and os.path.exists(plugin) else None,
-        enabled=start([systemctl, 'is-enabled', params['service']]) if systemctl else None,
+    commands = dict(
+        docker=['docker', 'info', '--format', '{{.ServerVersion}}'],
+        compose=['docker', 'compose', 'version', '--short'],
+        plugin=[plugin, 'version', '--short'] if plugin else None,
+        enabled=['systemctl', 'is-enabled', params['service']] if params['service'] else None,
     )
     result = dict(
         changed=False,
         packages=installed_packages(module, params['packages']),
         files=dict((path, os.path.exists(path)) for path in params['files']),
     )
-    result.update(answers(started, params['timeout']))
+    result.update(answers(module, commands, params['timeout']))
     module.exit_json(**result)
 
 

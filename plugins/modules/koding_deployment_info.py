@@ -145,7 +145,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers, start
+from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers
 
 # A stamp is one short line; more is not a stamp of the role's.
 STAMP_LIMIT = 1000
@@ -216,13 +216,12 @@ def main():
         module.fail_json(msg='timeout must be a whole number of seconds above 0; got %d.' % params['timeout'])
     base_dir, checkout_dir = params['base_dir'], params['checkout_dir']
     files = dict((name, sha1(path)) for name, path in params['files'].items())
-    # The Docker commands first, so that they run while the files are read.
-    started = dict(
-        containers=start(['docker', 'compose', '--project-name', params['project'], '--project-directory', base_dir, 'ps', '--all', '--format', 'json'])
+    commands = dict(
+        containers=['docker', 'compose', '--project-name', params['project'], '--project-directory', base_dir, 'ps', '--all', '--format', 'json']
         if files.get('compose.yml')
         else None,
-        mongo_volume=start(['docker', 'volume', 'inspect', '--format', '{{.CreatedAt}}', params['mongo_volume']]) if params['mongo_volume'] else None,
-        docker_root=start(['docker', 'info', '--format', '{{.DockerRootDir}}']) if params['docker_root'] else None,
+        mongo_volume=['docker', 'volume', 'inspect', '--format', '{{.CreatedAt}}', params['mongo_volume']] if params['mongo_volume'] else None,
+        docker_root=['docker', 'info', '--format', '{{.DockerRootDir}}'] if params['docker_root'] else None,
     )
     result = dict(
         changed=False,
@@ -233,7 +232,7 @@ def main():
         stamps=dict((name, stripped(read_text(path, STAMP_LIMIT))) for name, path in params['stamps'].items()),
         sources=dict((relpath, read_text(os.path.join(checkout_dir, relpath))) for relpath in params['sources']),
     )
-    result.update(answers(started, params['timeout']))
+    result.update(answers(module, commands, params['timeout']))
     result['containers'] = container_rows(result['containers'])
     module.exit_json(**result)
 

@@ -15,31 +15,22 @@ from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import 
 NO_REQUESTS = types.SimpleNamespace(Session=None)
 
 
-class Answered:
-    def __init__(self, output, returncode=0):
-        self.output, self.returncode = output, returncode
-
-    def communicate(self, timeout=None):  # pylint: disable=unused-argument
-        return self.output, ''
-
-
 def run(args, commands, dpkg=''):
     started = []
 
-    def fake_start(argv):
-        started.append(list(argv))
-        answer = commands.get(tuple(argv[:2]))
-        return None if answer is None else Answered(*answer)
-
     def fake_run_command(self, argv, **kwargs):  # pylint: disable=unused-argument
-        return 0, dpkg, ''
+        started.append(list(argv))
+        if argv[0] == 'dpkg-query':
+            return 0, dpkg, ''
+        answer = commands.get(tuple(argv[:2]))
+        if answer is None:
+            return 1, '', 'not answered'
+        return (answer[1] if len(answer) > 1 else 0), answer[0], ''
 
-    def fake_bin_path(self, name, *args, **kwargs):  # pylint: disable=unused-argument
-        return '/usr/bin/' + name
+    def fake_bin_path(self, name, *dummy, **kwargs):  # pylint: disable=unused-argument
+        return None if name == 'timeout' else name
 
-    with mock.patch.object(docker_engine_info, 'start', fake_start), mock.patch.object(basic.AnsibleModule, 'run_command', fake_run_command), mock.patch.object(
-        basic.AnsibleModule, 'get_bin_path', fake_bin_path
-    ):
+    with mock.patch.object(basic.AnsibleModule, 'run_command', fake_run_command), mock.patch.object(basic.AnsibleModule, 'get_bin_path', fake_bin_path):
         return run_main(docker_engine_info.main, args, NO_REQUESTS, None, check_mode=True), started
 
 
@@ -57,7 +48,7 @@ def test_a_prepared_host(tmp_path):
             ('docker', 'info'): ('26.1.5\n',),
             ('docker', 'compose'): ('2.27.0\n',),
             (str(plugin), 'version'): ('v2.29.7\n',),
-            ('/usr/bin/systemctl', 'is-enabled'): ('enabled\n',),
+            ('systemctl', 'is-enabled'): ('enabled\n',),
         },
         dpkg='docker.io installed\ndocker-compose-v2 installed\n',
     )
@@ -71,7 +62,7 @@ def test_a_prepared_host(tmp_path):
         plugin='v2.29.7',
         enabled='enabled',
     )
-    assert ['/usr/bin/systemctl', 'is-enabled', 'docker'] in started
+    assert ['systemctl', 'is-enabled', 'docker'] in started
 
 
 def test_a_bare_host(tmp_path):

@@ -10,6 +10,8 @@ import os
 import types
 from unittest import mock
 
+from ansible.module_utils import basic
+
 from ansible_collections.koding.gitlab.plugins.modules import koding_deployment_info
 from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
 
@@ -17,28 +19,21 @@ NO_REQUESTS = types.SimpleNamespace(Session=None)
 COMMIT = '1b2b6217ed150bd8f522e97ac4fb6ababd377ace'
 
 
-class Answered:
-    """A started command that has already answered."""
-
-    def __init__(self, output, returncode=0):
-        self.output, self.returncode = output, returncode
-
-    def communicate(self, timeout=None):  # pylint: disable=unused-argument
-        return self.output, ''
-
-
 def run(args, docker):
     """Runs the module with `docker ...` commands answered from docker (argv tuple prefix -> output or None)."""
     started = []
 
-    def fake_start(argv):
-        started.append(argv)
+    def fake_run_command(self, argv, **kwargs):  # pylint: disable=unused-argument
+        started.append(list(argv))
         for prefix, output in docker.items():
             if tuple(argv[: len(prefix)]) == prefix:
-                return None if output is None else Answered(output)
-        return None
+                return (0, output, '') if output is not None else (1, '', 'failed')
+        return 1, '', 'not answered'
 
-    with mock.patch.object(koding_deployment_info, 'start', fake_start):
+    def fake_bin_path(self, name, *dummy, **kwargs):  # pylint: disable=unused-argument
+        return None if name == 'timeout' else name
+
+    with mock.patch.object(basic.AnsibleModule, 'run_command', fake_run_command), mock.patch.object(basic.AnsibleModule, 'get_bin_path', fake_bin_path):
         result = run_main(koding_deployment_info.main, args, NO_REQUESTS, None, check_mode=True)
     return result, started
 
