@@ -41,3 +41,19 @@ attributes:
     membership:
       - koding.gitlab.koding
 """
+
+    # What every *_info module documents: it reads and never writes.
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: N/A
+    details:
+      - The module only reads.
+  idempotent:
+    support: full
+"""

@@ -32,8 +32,11 @@ def secrets(work, password):
         credentials = json.load(handle)
     found['OAuth application secret'] = credentials['application_secret']
     found['system hook token'] = credentials['system_hook_token']
-    with open(os.path.join(work, 'lab', 'stack', 'jwt_secret')) as handle:
-        found['JWT secret'] = handle.read().strip()
+    with open(os.path.join(work, 'lab', 'stack', 'secrets.json')) as handle:
+        kept = json.load(handle)
+    found['JWT secret'] = kept['jwt_secret']
+    found['super-admin password'] = kept['superadmin_password']
+    found['kept system hook token'] = kept['gitlab_system_hook_token']
     return {name: value for name, value in found.items() if value}
 
 

@@ -29,7 +29,7 @@ ROLE_VARS = {
     'koding_gitlab_application_id': '6f1c0e2b9a7d4c3e8b5a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c',
     'koding_gitlab_application_secret': 'app-secret-2b7e9c41',
     'koding_gitlab_system_hook_token': 'hook-token-8d3a51f0',
-    'koding_jwt_secret': 'jwt-secret-5c09e7b2',
+    'koding__jwt_secret': 'jwt-secret-5c09e7b2',
 }
 # The upstream files the koding role edits (koding_overlay_edits in roles/koding/vars/main.yml).
 ROLE_EDITED_FILES = (

@@ -41,8 +41,8 @@ def test_public_host(configured):
 def test_upper_case_konfig_does_nothing_at_configure_time(configured):
     # config/inheritEnvVars.coffee:8 looks up KONFIG_<path> in the path's own case, so the env file's upper-case
     # names leave .env.json at upstream's defaults: the role's values only act at run time.
-    assert configured.role.env['KONFIG_JWT_SECRET'] == ROLE_VARS['koding_jwt_secret']
-    assert configured.env_json['jwt']['secret'] != ROLE_VARS['koding_jwt_secret']
+    assert configured.role.env['KONFIG_JWT_SECRET'] == ROLE_VARS['koding__jwt_secret']
+    assert configured.env_json['jwt']['secret'] != ROLE_VARS['koding__jwt_secret']
 
 
 def test_shell_view_of_gitlab_and_jwt(configured):
@@ -52,7 +52,7 @@ def test_shell_view_of_gitlab_and_jwt(configured):
     assert env['KONFIG_GITLAB_PORT'] == str(ROLE_VARS['koding_gitlab_port'])
     assert env['KONFIG_GITLAB_SYSTEMHOOKTOKEN'] == ROLE_VARS['koding_gitlab_system_hook_token']
     assert env['KONFIG_GITLAB_APPLICATIONSECRET'] == ROLE_VARS['koding_gitlab_application_secret']
-    assert env['KONFIG_JWT_SECRET'] == ROLE_VARS['koding_jwt_secret']
+    assert env['KONFIG_JWT_SECRET'] == ROLE_VARS['koding__jwt_secret']
     assert env['KONFIG_PUBLICHOSTNAME'] == 'http://' + PUBLIC_HOST
 
 
@@ -65,7 +65,7 @@ def test_runtime_konfig_of_gitlab_and_jwt(configured):
     assert gitlab['systemHookToken'] == ROLE_VARS['koding_gitlab_system_hook_token']
     assert gitlab['hooksEnabled'] is True
     assert gitlab['team'] == 'gitlab'
-    assert configured.runtime_konfig()['jwt']['secret'] == ROLE_VARS['koding_jwt_secret']
+    assert configured.runtime_konfig()['jwt']['secret'] == ROLE_VARS['koding__jwt_secret']
 
 
 def test_service_ports_are_raw_for_the_shell_consumers(configured):

@@ -33,7 +33,7 @@ def overlays_fixture(upstream_dir, tmp_path_factory):
         koding_gitlab_url='https://gitlab.lab.test:8443',
         koding_gitlab_sso_fix='always',
         koding_sso_fix='always',
-        koding_probe={'sources': sources},
+        koding__host={'sources': sources},
     )
     render('render-overlays.yml', role_vars, directory)
     with open(os.path.join(directory, 'overlays.json'), encoding='utf-8') as handle:

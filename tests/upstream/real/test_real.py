@@ -108,7 +108,7 @@ def render_role(directory, extra):
     for path in EDITED:
         with open(os.path.join(TREE, path), encoding='utf-8') as handle:
             sources[path] = handle.read()
-    role_vars = dict(ROLE_VARS, **dict(ROLE_STACK_VARS, **extra), koding_probe={'sources': sources})
+    role_vars = dict(ROLE_VARS, **dict(ROLE_STACK_VARS, **extra), koding__host={'sources': sources})
     for playbook in ('render-role.yml', 'render-overlays.yml'):
         render(playbook, role_vars, directory)
     import yaml  # pylint: disable=import-outside-toplevel

@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: docker_engine_info
+short_description: Read whether Docker is installed and running as the docker_engine role leaves it
+version_added: 0.1.0
+description:
+  - Reads, in one pass and without writing anything, what the C(koding.gitlab.docker_engine) role needs to know to
+    skip its package and service tasks on a host already prepared, whether Debian packages are installed, whether
+    files exist, the versions of the engine, of Compose and of a Compose plugin binary, and whether the service is
+    enabled.
+  - The commands run side by side; one that is missing, fails or takes longer than O(timeout) answers V(null).
+author:
+  - koding.gitlab maintainers (@koding-gitlab)
+extends_documentation_fragment:
+  - koding.gitlab.attributes
+  - koding.gitlab.attributes.info_module
+options:
+  packages:
+    description:
+      - Debian packages whose installed state to read (C(dpkg-query)).
+    type: list
+    elements: str
+    default: []
+  files:
+    description:
+      - Paths whose existence to read.
+    type: list
+    elements: path
+    default: []
+  compose_plugin:
+    description:
+      - A Compose plugin binary whose version to read (C(<compose_plugin> version --short)), when it exists.
+    type: path
+  service:
+    description:
+      - The Docker service whose C(systemctl is-enabled) state to read; unset (or a host without systemd) reads none.
+    type: str
+  timeout:
+    description:
+      - Seconds each command may take.
+    type: int
+    default: 30
+seealso:
+  - name: The docker_engine role
+    description: Installs Docker Engine and Compose v2, and reads the host with this module first.
+    link: https://github.com/koding-gitlab/koding.gitlab/blob/main/roles/docker_engine/README.md
+"""
+
+EXAMPLES = r"""
+- name: Read what is already installed and running
+  koding.gitlab.docker_engine_info:
+    packages: [docker.io, docker-compose-v2]
+    files: [/usr/bin/docker]
+    service: docker
+  register: docker_state
+
+- name: Show the engine's version
+  ansible.builtin.debug:
+    msg: "Docker {{ docker_state.docker | default('is not running', true) }}"
+"""
+
+RETURN = r"""
+packages:
+  description: For each of O(packages), whether it is installed.
+  returned: always
+  type: dict
+  sample: {"docker.io": true, "docker-compose-v2": false}
+files:
+  description: For each of O(files), whether it exists.
+  returned: always
+  type: dict
+  sample: {"/usr/bin/docker": true}
+docker:
+  description: The engine's version (C(docker info)); V(null) when the engine does not answer.
+  returned: always
+  type: str
+  sample: 26.1.5
+compose:
+  description: The version of C(docker compose); V(null) without Compose v2.
+  returned: always
+  type: str
+  sample: 2.27.0
+plugin:
+  description: The version of O(compose_plugin); V(null) when it is unset, missing or does not answer.
+  returned: always
+  type: str
+  sample: v2.29.7
+enabled:
+  description: The service's C(systemctl is-enabled) answer; V(null) when O(service) is unset or systemd does not answer.
+  returned: always
+  type: str
+  sample: enabled
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers
+
+
+def argument_spec():
+    return dict(
+        packages=dict(type='list', elements='str', default=[]),
+        files=dict(type='list', elements='path', default=[]),
+        compose_plugin=dict(type='path'),
+        service=dict(type='str'),
+        timeout=dict(type='int', default=30),
+    )
+
+
+def installed_packages(module, packages):
+    """{package: installed?}; a package dpkg does not know is not installed."""
+    installed = dict((name, False) for name in packages)
+    if not packages:
+        return installed
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if dpkg_query is None:
+        return installed
+    listing = module.run_command([dpkg_query, '-W', '-f=${Package} ${db:Status-Status}\\n'] + list(packages))[1]
+    for line in listing.splitlines():
+        name, dummy, status = line.partition(' ')
+        if name in installed:
+            installed[name] = status.strip() == 'installed'
+    return installed
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    if params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a whole number of seconds above 0; got %d.' % params['timeout'])
+    plugin = params['compose_plugin']
+    commands = dict(
+        docker=['docker', 'info', '--format', '{{.ServerVersion}}'],
+        compose=['docker', 'compose', 'version', '--short'],
+        plugin=[plugin, 'version', '--short'] if plugin else None,
+        enabled=['systemctl', 'is-enabled', params['service']] if params['service'] else None,
+    )
+    result = dict(
+        changed=False,
+        packages=installed_packages(module, params['packages']),
+        files=dict((path, os.path.exists(path)) for path in params['files']),
+    )
+    result.update(answers(module, commands, params['timeout']))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,80 @@
+# Copyright (c) koding.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import types
+from unittest import mock
+
+from ansible.module_utils import basic
+
+from ansible_collections.koding.gitlab.plugins.modules import docker_engine_info
+from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
+
+NO_REQUESTS = types.SimpleNamespace(Session=None)
+
+
+def run(args, commands, dpkg=''):
+    started = []
+
+    def fake_run_command(self, argv, **kwargs):  # pylint: disable=unused-argument
+        started.append(list(argv))
+        if argv[0] == 'dpkg-query':
+            return 0, dpkg, ''
+        answer = commands.get(tuple(argv[:2]))
+        if answer is None:
+            return 1, '', 'not answered'
+        return (answer[1] if len(answer) > 1 else 0), answer[0], ''
+
+    def fake_bin_path(self, name, *dummy, **kwargs):  # pylint: disable=unused-argument
+        return None if name == 'timeout' else name
+
+    with mock.patch.object(basic.AnsibleModule, 'run_command', fake_run_command), mock.patch.object(basic.AnsibleModule, 'get_bin_path', fake_bin_path):
+        return run_main(docker_engine_info.main, args, NO_REQUESTS, None, check_mode=True), started
+
+
+def test_a_prepared_host(tmp_path):
+    plugin = tmp_path / 'docker-compose'
+    plugin.write_text('', encoding='utf-8')
+    result, started = run(
+        dict(
+            packages=['docker.io', 'docker-compose-v2', 'docker-ce'],
+            files=[str(plugin), str(tmp_path / 'missing')],
+            compose_plugin=str(plugin),
+            service='docker',
+        ),
+        {
+            ('docker', 'info'): ('26.1.5\n',),
+            ('docker', 'compose'): ('2.27.0\n',),
+            (str(plugin), 'version'): ('v2.29.7\n',),
+            ('systemctl', 'is-enabled'): ('enabled\n',),
+        },
+        dpkg='docker.io installed\ndocker-compose-v2 installed\n',
+    )
+    assert result == dict(
+        changed=False,
+        warnings=[],
+        packages={'docker.io': True, 'docker-compose-v2': True, 'docker-ce': False},
+        files={str(plugin): True, str(tmp_path / 'missing'): False},
+        docker='26.1.5',
+        compose='2.27.0',
+        plugin='v2.29.7',
+        enabled='enabled',
+    )
+    assert ['systemctl', 'is-enabled', 'docker'] in started
+
+
+def test_a_bare_host(tmp_path):
+    result, started = run(dict(packages=['docker.io'], compose_plugin=str(tmp_path / 'missing')), {('docker', 'info'): ('', 1)})
+    assert result['packages'] == {'docker.io': False}
+    assert result['docker'] is None
+    assert result['compose'] is None
+    assert result['plugin'] is None
+    assert result['enabled'] is None
+    assert not [argv for argv in started if 'is-enabled' in argv]
+
+
+def test_a_bad_timeout_is_refused():
+    result = run_main(docker_engine_info.main, dict(timeout=-1), NO_REQUESTS, None, expect_fail=True)
+    assert 'timeout must be' in result['msg']
