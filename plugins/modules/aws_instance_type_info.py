@@ -16,10 +16,10 @@ description:
     chosen zone, before it creates anything.
   - Built on amazon.aws's C(AnsibleAWSModule) (amazon.aws 7.0 or later), so region, endpoint and credentials are the
     usual amazon.aws options with their usual environment fallbacks, and the module belongs to the action group
-    C(koding.gitlab.aws), which extends C(amazon.aws.aws): one C(module_defaults) entry sets them for it and for every
+    C(koding.gitlab.aws), which extends C(amazon.aws.aws), so one C(module_defaults) entry sets them for it and for every
     amazon.aws module.
   - C(amazon.aws.ec2_instance_type_info) reads the same, but only from amazon.aws 11.1 on; the collection supports
-    amazon.aws 7.0 and later, and the C(ansible) 11 package that goes with ansible-core 2.19 ships amazon.aws 10.
+    amazon.aws 7.0 and later, and the C(ansible) 12 package that goes with ansible-core 2.19 ships amazon.aws 10.
     This module is the pre-flight's reader until the collection's floor reaches amazon.aws 11.1.
   - It only reads.
 author:
