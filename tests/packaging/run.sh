@@ -66,7 +66,11 @@ fi
 grep -E 'Collection loading complete|Done' "${work}/galaxy-importer.log" | tail -n 1 || true
 
 check "antsibull-docs lint-collection-docs"
-(cd "${KG_TREE}" && antsibull-docs lint-collection-docs --plugin-docs .)
+# It copies the collection's dependencies (amazon.aws for its doc fragments) from where `ansible-galaxy collection
+# list` finds them: the toolchain's `ansible` package, under .venv, which git ignores. Inside a checkout antsibull-docs
+# would copy only the files git tracks there, none; the ceiling keeps git from finding the checkout around the venv.
+(cd "${KG_TREE}" && GIT_CEILING_DIRECTORIES="${KG_ROOT}:$(cd "${KG_ROOT}/.venv/.." && pwd -P)" \
+    antsibull-docs lint-collection-docs --plugin-docs .)
 
 check "install the tarball into an empty collections path"
 installed="${work}/collections"
