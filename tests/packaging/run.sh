@@ -69,7 +69,7 @@ check "antsibull-docs lint-collection-docs"
 # It copies the collection's dependencies (amazon.aws for its doc fragments) from where `ansible-galaxy collection
 # list` finds them: the toolchain's `ansible` package, under .venv, which git ignores. Inside a checkout antsibull-docs
 # would copy only the files git tracks there, none; the ceiling keeps git from finding the checkout around the venv.
-(cd "${KG_TREE}" && GIT_CEILING_DIRECTORIES="${KG_ROOT}:$(cd "${KG_ROOT}/.venv/.." && pwd -P)" \
+(cd "${KG_TREE}" && GIT_CEILING_DIRECTORIES="${KG_ROOT}:$(cd -P "${KG_ROOT}/.venv/.." && pwd)" \
     antsibull-docs lint-collection-docs --plugin-docs .)
 
 check "install the tarball into an empty collections path"
