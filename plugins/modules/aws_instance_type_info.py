@@ -23,7 +23,7 @@ description:
     This module is the pre-flight's reader until the collection's floor reaches amazon.aws 11.1.
   - It only reads.
 author:
-  - koding.gitlab contributors
+  - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
   - koding.gitlab.attributes
   - amazon.aws.common.modules

@@ -90,7 +90,9 @@ def lab_group_vars(work):
 
 def run(name, block, cwd, environment):
     print('--- quickstart: %s\n%s' % (name, block), flush=True)
-    result = subprocess.run(['bash', '-euo', 'pipefail', '-c', block], cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result = subprocess.run(
+        ['bash', '-euo', 'pipefail', '-c', block], cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+    )
     with open(os.path.join(os.environ['KG_QUICKSTART_WORK'], '%s.log' % name), 'w') as handle:
         handle.write(result.stdout)
     if result.returncode:
