@@ -14,14 +14,21 @@ description:
     region that offer each of them (C(DescribeInstanceTypeOfferings)).
   - The koding.gitlab.provision_aws role uses it to refuse a type that is too small for Koding, or not offered in the
     chosen zone, before it creates anything.
-  - It works with every supported amazon.aws release (C(amazon.aws.ec2_instance_type_info) needs amazon.aws 11.1 or
-    later) and only reads.
-  - Credentials come from the options or, when they are not given, from boto3's usual chain (C(AWS_ACCESS_KEY_ID),
-    C(AWS_SECRET_ACCESS_KEY), C(AWS_SESSION_TOKEN), C(AWS_PROFILE), C(~/.aws/), instance roles).
+  - Built on amazon.aws's C(AnsibleAWSModule) (amazon.aws 7.0 or later), so region, endpoint and credentials are the
+    usual amazon.aws options with their usual environment fallbacks, and the module belongs to the action group
+    C(koding.gitlab.aws), which extends C(amazon.aws.aws), so one C(module_defaults) entry sets them for it and for every
+    amazon.aws module.
+  - C(amazon.aws.ec2_instance_type_info) reads the same, but only from amazon.aws 11.1 on; the collection supports
+    amazon.aws 7.0 and later, and the C(ansible) 12 package that goes with ansible-core 2.19 ships amazon.aws 10.
+    This module is the pre-flight's reader until the collection's floor reaches amazon.aws 11.1.
+  - It only reads.
 author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
   - koding.gitlab.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
@@ -39,30 +46,6 @@ options:
     type: list
     elements: str
     required: true
-  region:
-    description:
-      - The AWS region. Defaults to boto3's (C(AWS_REGION), C(AWS_DEFAULT_REGION), the profile).
-    type: str
-  endpoint_url:
-    description:
-      - URL of an EC2-compatible endpoint to use instead of AWS's, for example a local test server.
-    type: str
-  profile:
-    description:
-      - A profile of the AWS configuration files. Not used together with O(access_key).
-    type: str
-  access_key:
-    description:
-      - AWS access key id. Defaults to boto3's chain.
-    type: str
-  secret_key:
-    description:
-      - AWS secret access key, required with O(access_key).
-    type: str
-  session_token:
-    description:
-      - AWS session token of temporary credentials.
-    type: str
   timeout:
     description:
       - Seconds to wait for the endpoint to accept a connection, and again for each answer; a finite number above 0,
@@ -70,8 +53,6 @@ options:
       - A request that times out, or is throttled, is tried up to three times in all (botocore's standard retries).
     type: float
     default: 30
-requirements:
-  - boto3
 seealso:
   - name: DescribeInstanceTypes
     description: The EC2 API call read for the size of each type.
@@ -141,7 +122,7 @@ region:
 import os
 import re
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     cut,
@@ -155,17 +136,16 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
 )
 
 try:
-    import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 except ImportError:
-    HAS_BOTO3 = False
-else:
-    HAS_BOTO3 = True
+    pass  # AnsibleAWSModule reports the missing botocore
 
 # EC2 names the types it does not know in its error message.
 UNKNOWN_TYPES_RE = re.compile(r"\[([^\]]*)\]")
+# A region name is a host label (botocore/utils.py, validate_region_name); \Z, so no trailing newline either.
+REGION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?\Z")
 # Tries per request, the first included (botocore's standard retry mode).
 MAX_ATTEMPTS = 3
 MAX_TIMEOUT = 3600
@@ -173,7 +153,7 @@ MAX_TIMEOUT = 3600
 MAX_MESSAGE = 500
 SECRET_OPTIONS = ("access_key", "secret_key", "session_token")
 # Where boto3's chain finds the same secrets when the options are not given.
-SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
 def check_options(module):
@@ -185,6 +165,8 @@ def check_options(module):
         problems.append(validate_http_url(params["endpoint_url"], "endpoint_url"))
     for name in ("region", "profile"):
         problems.append(validate_text(params[name], name))
+    if params["region"] is not None and not validate_text(params["region"], "region") and not REGION_RE.match(params["region"]):
+        problems.append("Option region must be a region name such as eu-west-1 (letters, digits and hyphens), not %r." % params["region"])
     problems = [problem for problem in problems if problem]
     if problems:
         module.fail_json(msg="; ".join(problems))
@@ -195,22 +177,13 @@ def instance_type_names(module):
 
 
 def ec2_client(module):
-    params = module.params
-    session = boto3.session.Session(
-        profile_name=params["profile"],
-        aws_access_key_id=params["access_key"],
-        aws_secret_access_key=params["secret_key"],
-        aws_session_token=params["session_token"],
-        region_name=params["region"],
-    )
-    if not session.region_name:
-        module.fail_json(msg="No AWS region: set region, or AWS_REGION / AWS_DEFAULT_REGION.")
+    """The EC2 client from amazon.aws's connection options, with this module's timeout and retries."""
     config = Config(
-        connect_timeout=params["timeout"],
-        read_timeout=params["timeout"],
+        connect_timeout=module.params["timeout"],
+        read_timeout=module.params["timeout"],
         retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
     )
-    return session.client("ec2", endpoint_url=params["endpoint_url"], config=config)
+    return module.client("ec2", config=config)
 
 
 def describe_types(client, names):
@@ -261,23 +234,13 @@ def failure(module, what, error, secrets):
 
 
 def main():
-    module = AnsibleModule(
+    module = AnsibleAWSModule(
         argument_spec=dict(
             instance_types=dict(type="list", elements="str", required=True),
-            region=dict(type="str"),
-            endpoint_url=dict(type="str"),
-            profile=dict(type="str"),
-            access_key=dict(type="str", no_log=True),
-            secret_key=dict(type="str", no_log=True),
-            session_token=dict(type="str", no_log=True),
             timeout=dict(type="float", default=30),
         ),
-        mutually_exclusive=[("profile", "access_key")],
-        required_together=[("access_key", "secret_key")],
         supports_check_mode=True,
     )
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"))
 
     # Every form a secret may take in a message (a token with a newline shows escaped, as repr writes it).
     secrets = []
@@ -289,10 +252,8 @@ def main():
     if not names:
         module.fail_json(msg="instance_types must name at least one instance type.")
     check_options(module)
-    try:
-        client = ec2_client(module)
-    except (BotoCoreError, ValueError) as error:
-        failure(module, "Setting up the EC2 client (region, endpoint_url, profile)", error, secrets)
+    # amazon.aws reports a missing region, an unknown profile or a bad endpoint itself, naming it.
+    client = ec2_client(module)
     try:
         known, unknown = describe_types(client, names)
         zones = offered_zones(client, list(known)) if known else {}

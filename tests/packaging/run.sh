@@ -38,6 +38,20 @@ for wanted in MANIFEST.json FILES.json README.md meta/runtime.yml meta/execution
     grep -qx "${wanted}" "${work}/contents.txt" || kg_die "the tarball lacks ${wanted}"
 done
 echo "$(wc -l <"${work}/contents.txt") files in $(basename "${tarball}") ($(du -k "${tarball}" | cut -f1) KiB)"
+# The README as Galaxy renders it: every relative link names a file the tarball holds.
+python - "${KG_TREE}/README.md" "${work}/contents.txt" <<'EOF_PY' || kg_die "README.md links to files the tarball does not hold"
+import re
+import sys
+
+with open(sys.argv[1]) as handle:
+    links = re.findall(r'\]\(([^)#\s]+)(?:#[^)]*)?\)', handle.read())
+with open(sys.argv[2]) as handle:
+    shipped = {line.strip().rstrip('/') for line in handle}
+dangling = sorted({link for link in links if '://' not in link and not link.startswith('mailto:') and link.rstrip('/') not in shipped})
+if dangling:
+    sys.exit('README.md links to files the tarball lacks: %s' % ', '.join(dangling))
+print('README.md: %d relative links, each to a file in the tarball' % len([link for link in links if '://' not in link]))
+EOF_PY
 
 check "galaxy-importer"
 # From the work folder: galaxy-importer writes importer_result.json where it runs.
@@ -52,7 +66,11 @@ fi
 grep -E 'Collection loading complete|Done' "${work}/galaxy-importer.log" | tail -n 1 || true
 
 check "antsibull-docs lint-collection-docs"
-(cd "${KG_TREE}" && antsibull-docs lint-collection-docs --plugin-docs .)
+# It copies the collection's dependencies (amazon.aws for its doc fragments) from where `ansible-galaxy collection
+# list` finds them: the toolchain's `ansible` package, under .venv, which git ignores. Inside a checkout antsibull-docs
+# would copy only the files git tracks there, none; the ceiling keeps git from finding the checkout around the venv.
+(cd "${KG_TREE}" && GIT_CEILING_DIRECTORIES="${KG_ROOT}:$(cd -P "${KG_ROOT}/.venv/.." && pwd)" \
+    antsibull-docs lint-collection-docs --plugin-docs .)
 
 check "install the tarball into an empty collections path"
 installed="${work}/collections"
@@ -98,6 +116,27 @@ ansible-builder create -f "${KG_ROOT}/docs/awx/execution-environment.yml" -c "${
     --output-filename Containerfile >"${work}/builder.log"
 [ -s "${work}/ee-context/Containerfile" ] || kg_die "ansible-builder create wrote no Containerfile"
 grep -q 'quay.io/ansible/awx-ee' "${work}/ee-context/Containerfile" || kg_die "the Containerfile does not start from the documented base image"
+# The image's ansible-core: every release the EE definition lets pip install is one meta/runtime.yml accepts.
+python - "${KG_TREE}/meta/runtime.yml" "${work}/ee-context/Containerfile" <<'EOF_PY' || kg_die "the execution environment's ansible-core is not one the collection supports"
+import re
+import sys
+
+import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+with open(sys.argv[1]) as handle:
+    supported = SpecifierSet(yaml.safe_load(handle)['requires_ansible'])
+with open(sys.argv[2]) as handle:
+    match = re.search(r'^ARG ANSIBLE_INSTALL_REFS="ansible-core([^ "]+)', handle.read(), re.MULTILINE)
+if not match:
+    sys.exit('the Containerfile installs no ansible-core of its own (the base image brings one below the floor)')
+installed = SpecifierSet(match.group(1))
+floors = [Version(spec.version) for spec in installed if spec.operator in ('>=', '==', '~=')]
+if not floors or any(floor not in supported for floor in floors):
+    sys.exit('the Containerfile installs ansible-core%s, the collection requires %s' % (installed, supported))
+print('the execution environment installs ansible-core%s (the collection requires %s)' % (installed, supported))
+EOF_PY
 echo "ansible-builder create: build context in ${work#"${KG_ROOT}"/}/ee-context"
 
 check "the AWX example project"

@@ -324,7 +324,7 @@ def test_aws_bad_options_fail_cleanly(aws_environment, args, words):  # pylint: 
 
 
 @pytest.mark.usefixtures('aws_environment')
-def test_aws_a_session_token_with_a_newline_from_the_environment_is_not_printed(monkeypatch):
+def test_aws_a_session_token_with_a_newline_from_the_environment_is_refused_unprinted(monkeypatch):
     token = TOKEN + '\nsecond-line-of-it'
     monkeypatch.setenv('AWS_ACCESS_KEY_ID', 'AKIAEXAMPLEKEY')
     monkeypatch.setenv('AWS_SECRET_ACCESS_KEY', AWS_SECRET)
@@ -332,7 +332,9 @@ def test_aws_a_session_token_with_a_newline_from_the_environment_is_not_printed(
     with local_server({'*': Answer(200, '<x/>')}) as server:
         args = dict(instance_types=['c7i.xlarge'], region='eu-west-1', endpoint_url=server.url, timeout=2)
         result = run_main(aws_instance_type_info.main, args, NO_REQUESTS, None, expect_fail=True)
-    assert result['msg'].startswith('Reading the instance types failed')
+        # amazon.aws reads AWS_SESSION_TOKEN into the session_token option, which is checked before any request.
+        assert not server.seen
+    assert 'session_token' in result['msg'], result['msg']
     assert_no_secret(result, token, AWS_SECRET)
     assert repr(token)[1:-1] not in json.dumps(result)
 
