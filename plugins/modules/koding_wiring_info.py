@@ -26,17 +26,7 @@ extends_documentation_fragment:
   - koding.gitlab.koding_api
   - koding.gitlab.attributes
   - koding.gitlab.attributes.actiongroup_koding
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module changes nothing, so it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details:
-      - The module changes nothing.
-  idempotent:
-    support: full
+  - koding.gitlab.attributes.info_module
 options:
   connect_address:
     description:

@@ -19,17 +19,7 @@ author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
   - koding.gitlab.attributes
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module changes nothing, so it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details:
-      - The module changes nothing.
-  idempotent:
-    support: full
+  - koding.gitlab.attributes.info_module
 options:
   name:
     description: The host name the certificate must be valid for; sent as the TLS server name (SNI).
