@@ -10,10 +10,16 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
+import time
 
 PRIVATE_MODE = 0o600
+# What tempfile.mkstemp adds to the prefix write_private gives it: eight of these characters.
+TEMPORARY_SUFFIX = '[a-z0-9_]{8}'
+# A temporary file untouched this long belongs to no write still under way (one takes milliseconds): it is stale.
+STALE_AFTER = 60
 
 
 def wrong_owner(info):
@@ -34,12 +40,44 @@ def make_private(path, info):
         os.chown(path, 0, 0)
 
 
-def write_private(path, text):
-    """text in path, through a temporary file of mode 0600 beside it that then replaces path."""
+def stale_temporaries(path):
+    """The temporary files of write_private(path) that a killed write left: regular files only, never symlinks, and
+    only those untouched for STALE_AFTER seconds (a younger one may be another run's write under way)."""
+    pattern = re.compile(r'\.%s\.%s\Z' % (re.escape(os.path.basename(path)), TEMPORARY_SUFFIX))
+    try:
+        entries = list(os.scandir(os.path.dirname(path)))
+    except OSError:
+        return []
+    stale = []
+    for entry in entries:
+        try:
+            if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                    stale.append(entry.path)
+        except OSError:
+            continue
+    return sorted(stale)
+
+
+def remove_stale(paths):
+    """Removes the stale temporary files found before, each still a regular file."""
+    for path in paths:
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                os.unlink(path)
+        except FileNotFoundError:
+            continue
+
+
+def write_private(path, text, uid=None, gid=None):
+    """text in path, through a temporary file of mode 0600 beside it that then replaces path; uid and gid, where
+    given, own the file from the start."""
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.%s.' % os.path.basename(path))
     try:
         with os.fdopen(handle, 'w', encoding='utf-8') as output:
             os.fchmod(output.fileno(), PRIVATE_MODE)
+            if uid is not None or gid is not None:
+                os.fchown(output.fileno(), -1 if uid is None else uid, -1 if gid is None else gid)
             output.write(text)
             output.flush()
             os.fsync(output.fileno())

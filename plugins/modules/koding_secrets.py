@@ -16,6 +16,8 @@ description:
   - A secret the former layout kept in a file of its own (O(migrate_from)) is taken over into the store, and that
     file is removed once the store holds it; a deployed host keeps its secrets.
   - The values leave the host only when asked for by O(return_values), and never in a message, a warning or a diff.
+  - The store is replaced through a temporary file of mode C(0600) beside it. One a killed write left there, untouched
+    for a minute, may hold secrets: the next run removes it (and reports a change).
 author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
@@ -130,7 +132,14 @@ import string
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
-from ansible_collections.koding.gitlab.plugins.module_utils._private_file import PRIVATE_MODE, is_private, make_private, write_private
+from ansible_collections.koding.gitlab.plugins.module_utils._private_file import (
+    PRIVATE_MODE,
+    is_private,
+    make_private,
+    remove_stale,
+    stale_temporaries,
+    write_private,
+)
 
 NAME_PATTERN = re.compile(r'[a-z][a-z0-9_]{0,63}\Z')
 ALPHABET = string.ascii_letters + string.digits
@@ -270,8 +279,10 @@ def main():
         wanted[name] = value
     removed = sorted('%s' % path for name, path in params['migrate_from'].items() if store.lstat('%s' % path, 'the former file of %s,' % name) is not None)
 
+    # A killed write's temporary file may hold secrets: it goes with the next run.
+    stale = stale_temporaries(store.path)
     content_differs = wanted != store.stored
-    changed = content_differs or bool(removed) or store.info is None or not is_private(store.info)
+    changed = content_differs or bool(removed) or bool(stale) or store.info is None or not is_private(store.info)
     result = dict(changed=changed, names=sorted(wanted), generated=generated, migrated=migrated, removed=removed)
     if module._diff:  # pylint: disable=protected-access
         result['diff'] = dict(
@@ -281,6 +292,7 @@ def main():
 
     if changed and not module.check_mode:
         try:
+            remove_stale(stale)
             if content_differs or store.info is None:
                 write_private(store.path, json.dumps(wanted, indent=4, sort_keys=True) + '\n')
             else:

@@ -110,16 +110,15 @@ import os
 import pwd
 import re
 import stat
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
 from ansible_collections.koding.gitlab.plugins.module_utils._private_dir import private_dir_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._private_file import PRIVATE_MODE, remove_stale, stale_temporaries, write_private
 
-FILE_MODE = 0o600
+FILE_MODE = PRIVATE_MODE
 DIR_MODE = 0o700
 MASK = SECRET_PLACEHOLDER
 # Names whose values are secrets (compared in lower case, anywhere in the structure).
@@ -128,10 +127,6 @@ SECRET_NAMES = ('secret', 'token', 'password')
 MAX_DEPTH = 32
 # The largest uid or gid; (uid_t)-1 means "unchanged" to chown.
 MAX_ID = 2**32 - 2
-# What tempfile.mkstemp adds to the prefix: eight of these characters.
-TEMPORARY_SUFFIX = '[a-z0-9_]{8}'
-# A temporary file untouched this long belongs to no write still under way (one takes milliseconds): it is stale.
-STALE_AFTER = 60
 
 
 def argument_spec():
@@ -235,33 +230,8 @@ class CredentialsFile:
         wanted = module.params['credentials']
         if wanted is not None and depth(wanted) > MAX_DEPTH:
             module.fail_json(msg='credentials nest more than %d levels deep; give a flatter object.' % MAX_DEPTH)
-        self.stale = self.stale_temporaries()
-
-    def stale_temporaries(self):
-        """Temporary files of this module's own naming left by a killed write: regular files only, never symlinks,
-        and only those untouched for STALE_AFTER seconds (a younger one may be another run's write under way)."""
-        if self.dir_info is None:
-            return []
-        pattern = re.compile(r'\.%s\.%s\Z' % (re.escape(os.path.basename(self.path)), TEMPORARY_SUFFIX))
-        stale = []
-        try:
-            entries = list(os.scandir(self.directory))
-        except OSError:
-            return []
-        for entry in entries:
-            try:
-                if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
-                    if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
-                        stale.append(entry.path)
-            except OSError:
-                continue
-        return sorted(stale)
-
-    def remove_stale(self):
-        for path in self.stale:
-            info = lstat_or_none(self.module, path, 'a temporary file')
-            if info is not None and stat.S_ISREG(info.st_mode):
-                os.unlink(path)
+        # A killed write's temporary file may hold secrets: the next write removes it.
+        self.stale = stale_temporaries(self.path) if self.dir_info is not None else []
 
     def stored(self):
         """What the file holds ({} without a file); fails on anything but a JSON object."""
@@ -315,23 +285,6 @@ class CredentialsFile:
             os.chmod(self.directory, DIR_MODE)
         self.chown(self.directory, self.dir_info)
 
-    def replace(self, text):
-        """A temporary file of mode 0600 in the closed directory, with the new text, renamed over the file."""
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix='.%s.' % os.path.basename(self.path))
-        try:
-            with os.fdopen(handle, 'w', encoding='utf-8') as output:
-                os.fchmod(output.fileno(), FILE_MODE)
-                if self.uid is not None or self.gid is not None:
-                    os.fchown(output.fileno(), -1 if self.uid is None else self.uid, -1 if self.gid is None else self.gid)
-                output.write(text)
-                output.flush()
-                os.fsync(output.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
-
     def settle_file(self):
         """Mode 0600 and the wanted owner for a file whose content was already right."""
         if stat.S_IMODE(self.file_info.st_mode) != FILE_MODE:
@@ -359,9 +312,9 @@ def write(module, credentials_file):
         return result
     try:
         credentials_file.close_directory()
-        credentials_file.remove_stale()
+        remove_stale(credentials_file.stale)
         if content_differs:
-            credentials_file.replace(render(wanted))
+            write_private(credentials_file.path, render(wanted), credentials_file.uid, credentials_file.gid)
         else:
             credentials_file.settle_file()
     except OSError as error:

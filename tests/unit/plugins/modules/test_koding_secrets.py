@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import stat
+import time
 import types
 from unittest import mock
 
@@ -127,6 +128,24 @@ def test_a_store_opened_to_others_is_closed(tmp_path):
     assert result['changed'] is True
     assert mode(store) == 0o600
     assert kept(store) == values
+
+
+def test_a_killed_writes_temporary_file_goes_with_the_next_run(tmp_path):
+    store = tmp_path / 'secrets.json'
+    run(store)
+    values = kept(store)
+    stale = tmp_path / '.secrets.json.k1ll3d_x'
+    stale.write_text('{"jwt_secret": "half', encoding='utf-8')
+    young = tmp_path / '.secrets.json.writing1'
+    young.write_text('{"jwt_secret": "being written', encoding='utf-8')
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+
+    assert run(store, check_mode=True)['changed'] is True
+    assert stale.exists()
+    assert run(store)['changed'] is True
+    assert not stale.exists() and young.exists() and kept(store) == values
+    assert run(store)['changed'] is False
 
 
 def test_the_diff_masks_every_value(tmp_path):

@@ -78,7 +78,7 @@ def test_the_directory_is_closed_before_anything_is_written(tmp_path):
         seen.append(mode(path.parent))
         return real_mkstemp(*args, **kwargs)
 
-    with mock.patch.object(koding_wiring_credentials.tempfile, 'mkstemp', mkstemp):
+    with mock.patch.object(tempfile, 'mkstemp', mkstemp):
         assert run(path, CREDENTIALS)['changed'] is True
     assert seen == [0o700]
     assert mode(path) == 0o600
