@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.koding.gitlab.plugins.filter.gitlab_release_has import gitlab_release_has
+from ansible_collections.koding.gitlab.plugins.filter.gitlab_releases import gitlab_capability, gitlab_release_has
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 
 
@@ -35,3 +35,14 @@ def test_an_unpinned_release_or_none_given_is_none():
 def test_an_unknown_capability_is_named():
     with pytest.raises(AnsibleFilterError, match="'api_v5'"):
         gitlab_release_has(releases.first('api_v4'), 'api_v5')
+
+
+def test_a_capabilitys_releases_are_the_tables():
+    settings = gitlab_capability('koding_settings')
+    assert settings['first'] == releases.first('koding_settings') and settings['last'] == releases.last('koding_settings')
+    assert settings['pinned'] is True
+    renew = gitlab_capability('renew_secret')
+    assert renew['last'] is None and renew['since'] == releases.since('renew_secret')
+    assert gitlab_capability('hook_put')['pinned'] is False
+    with pytest.raises(AnsibleFilterError, match="gitlab_capability: unknown capability 'api_v5'"):
+        gitlab_capability('api_v5')
