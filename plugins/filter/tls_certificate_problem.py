@@ -14,7 +14,7 @@ description:
     expired or not yet valid certificate or intermediate, a certificate whose subject alternative names do not cover
     every name of O(names), and a chain whose certificates are not each issued by the next.
   - The messages name the variables given in O(variables) and never hold the key.
-  - The P(koding.gitlab.koding#role) role checks the operator's files with it before it deploys (O(koding_tls=files)).
+  - The P(koding.gitlab.koding#role) role checks the operator's files with it before it deploys (C(koding_tls=files)).
   - Runs on the controller and needs the Python library C(cryptography), which ansible-core depends on.
 options:
   _input:
