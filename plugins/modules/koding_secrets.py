@@ -16,8 +16,8 @@ description:
   - A secret the former layout kept in a file of its own (O(migrate_from)) is taken over into the store, and that
     file is removed once the store holds it; a deployed host keeps its secrets.
   - The values leave the host only when asked for by O(return_values), and never in a message, a warning or a diff.
-  - The store is replaced through a temporary file of mode C(0600) beside it. One a killed write left there, untouched
-    for a minute, may hold secrets: the next run removes it (and reports a change).
+  - The store is replaced through a temporary file of mode C(0600) beside it. One that a killed write left there and
+    that is untouched for a minute may hold secrets, so the next run removes it (and reports a change).
 author:
   - koding.gitlab maintainers (@koding-gitlab)
 extends_documentation_fragment:
