@@ -63,6 +63,7 @@ def test_the_integration_run_covers_every_supported_profile():
 
     assert listed("supported_profiles") == supported_profiles()
     assert tuple(listed("classic_profiles")) == profiles.INTEGRATION_PROFILES
+    assert set(listed("compat_profiles")) <= set(profiles.INTEGRATION_PROFILES)
     wiring = listed("slow_profiles")
     assert set(wiring) <= set(supported_profiles())
     assert {applications_shape(name) for name in wiring} == {applications_shape(name) for name in supported_profiles()}
