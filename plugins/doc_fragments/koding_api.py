@@ -23,8 +23,14 @@ options:
   validate_certs:
     description:
       - Whether to verify the TLS certificate of an C(https://) O(url).
+      - Only set to V(false) for tests against a server you control; prefer O(ca_path).
     type: bool
     default: true
+  ca_path:
+    description:
+      - A CA bundle (PEM file) or directory used to verify the TLS certificate of an C(https://) O(url) instead of the
+        system's, for example the private CA that signed the certificate of the koding role's TLS front.
+    type: path
   timeout:
     description:
       - Seconds each HTTP request may take in all, from connecting to the last byte of the answer; a finite number

@@ -96,6 +96,19 @@ def server_message(response, secrets=()):
     return cut(redact(' '.join(text.split()), secrets), MAX_MESSAGE)
 
 
+class _ServerNameAdapter(requests.adapters.HTTPAdapter if requests is not None else object):
+    """Connects where the URL says (an address) but speaks TLS to the given host name: SNI and the name the
+    certificate must hold (urllib3's server_hostname)."""
+
+    def __init__(self, server_hostname, **kwargs):
+        self.server_hostname = server_hostname
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs['server_hostname'] = self.server_hostname
+        super().init_poolmanager(*args, **kwargs)
+
+
 class KodingClient:
     """Talks to one Koding through its public URL (nginx on the public port).
 
@@ -106,7 +119,9 @@ class KodingClient:
     Raises KodingError, with every secret and the URL's user-info redacted, for any failure.
     """
 
-    def __init__(self, url, validate_certs=True, timeout=30.0, max_retries=3, max_retry_wait=60.0, connect_address=None, secrets=(), sleep=None):
+    def __init__(
+        self, url, validate_certs=True, timeout=30.0, max_retries=3, max_retry_wait=60.0, connect_address=None, secrets=(), sleep=None, ca_path=None
+    ):
         url = url.rstrip('/')
         # Shown in messages: the URL as given, without its user-info.
         self.shown = redact(url)
@@ -127,16 +142,20 @@ class KodingClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
-        self.verify = validate_certs
+        # As the GitLab client: the CA bundle, when given, instead of the system's store.
+        self.verify = False if not validate_certs else (ca_path or True)
         self._sleep = sleep
         self._secrets = []
         for secret in secrets:
             self._secrets.extend(secret_variants(secret))
         self.session = requests.Session()
-        self.session.verify = validate_certs
+        self.session.verify = self.verify
         self.session.headers['User-Agent'] = USER_AGENT
         if connect_address:
             self.session.headers['Host'] = host_port
+            if self.parts.scheme == 'https':
+                # TLS names the public host too (SNI, and the certificate checked against it), not the address.
+                self.session.mount('https://', _ServerNameAdapter(urlsplit(ascii_url(url)).hostname))
 
     def error(self, message):
         """A KodingError whose message holds no secret and no URL user-info."""
@@ -226,7 +245,9 @@ class KodingClient:
             'newsletter': 'false',
             'redirect': '',
         }
-        response = self.request('POST', '/-/teams/create', data=form)
+        # Behind its TLS front Koding marks the cookie Secure (sessionCookie.secure), and a cookie jar keeps a Secure
+        # cookie from a plain-http request, such as one to Koding's own port on the Docker host: send it as given.
+        response = self.request('POST', '/-/teams/create', data=form, cookies={CSRF_NAME: form[CSRF_NAME]})
         if response.status_code == 200:
             return
         raise self.error(

@@ -14,6 +14,8 @@ client, and turns KodingError into fail_json.
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
@@ -34,6 +36,7 @@ def koding_api_argument_spec():
     return dict(
         url=dict(type='str', required=True),
         validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
         timeout=dict(type='float', default=30.0),
         max_retries=dict(type='int', default=3),
         max_retry_wait=dict(type='float', default=60.0),
@@ -68,6 +71,8 @@ class KodingModule(AnsibleModule):
         """Every problem found in the options without asking Koding; each message names its option."""
         params = self.params
         problems = [validate_http_url(params['url'], 'url')] + connection_option_problems(params)
+        if params.get('ca_path') is not None and not os.path.exists(params['ca_path']):
+            problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
         problems.extend(validate_token(params.get(option), option, ascii_only=True) for option in self.token_options)
         problems.extend(self._option_checks(params) if self._option_checks else ())
         return problems
@@ -81,6 +86,7 @@ class KodingModule(AnsibleModule):
             return KodingClient(
                 params['url'],
                 validate_certs=params['validate_certs'],
+                ca_path=params.get('ca_path'),
                 timeout=params['timeout'],
                 max_retries=params['max_retries'],
                 max_retry_wait=params['max_retry_wait'],

@@ -39,6 +39,13 @@ ROLE_EDITED_FILES = (
     'workers/social/lib/social/models/user/index.coffee',
     'servers/lib/server/handlers/api/gitlab/user.coffee',
 )
+# The upstream files the koding role edits behind its TLS front (koding_tls: files or acme): Koding's URLs on https.
+ROLE_TLS_EDITED_FILES = (
+    'config/main.default.coffee',
+    'config/generateKonfig.coffee',
+)
+# What the role is given behind its TLS front, on 443: the public host has no port.
+ROLE_TLS_VARS = dict(ROLE_VARS, koding_tls='files')
 # The upstream files that tests/lab/koding/build.sh adds to the stand-in's checkout (upstream_checkout_files).
 UPSTREAM_CHECKOUT_FILES = (
     'servers/lib/server/gitlab_callback.coffee',

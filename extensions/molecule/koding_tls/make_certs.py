@@ -3,6 +3,7 @@
 #   chain.pem                 an intermediate CA it issued
 #   site.pem, site.key        the front's certificate for the names given, issued by the intermediate, and its key
 #   renewed.pem               another certificate for the same names and key (check mode must not install it)
+#   short.pem                 one for the same names and key that expires in 5 days (a renewal is due)
 #   expired.pem               an expired one for the same names and key
 #   wrong-name.pem            one for another name, same key
 #   other.key                 a key of no certificate here
@@ -78,6 +79,7 @@ write('chain.pem', cert(inter))
 write('site.pem', cert(issue(names[0], site_key, inter, inter_key, names)))
 write('site.key', key_bytes(site_key), 0o600)
 write('renewed.pem', cert(issue(names[0], site_key, inter, inter_key, names)))
+write('short.pem', cert(issue(names[0], site_key, inter, inter_key, names, end=now + 5 * day)))
 write('expired.pem', cert(issue(names[0], site_key, inter, inter_key, names, start=now - 60 * day, end=now - day)))
 write('wrong-name.pem', cert(issue('other.lab.test', site_key, inter, inter_key, ['other.lab.test'])))
 write('other.key', key_bytes(new_key()), 0o600)

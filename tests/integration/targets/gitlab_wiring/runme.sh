@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gitlab_wiring role against each lab profile: check mode writes nothing,
 # the first run wires, the second reports changed=0, a lost credentials file is
-# recovered, and no secret appears in any -vvv output.
+# recovered, a move to another port and to https re-wires GitLab, and no secret appears in any -vvv output.
 set -eu
 
 WORK="${OUTPUT_DIR}/gitlab_wiring"
@@ -192,6 +192,23 @@ wire() {
     cat "${cred}" >>"${secrets}"
     playbook "${profile}" after-move wire.yml --diff -e gitlab_wiring_test_port=8091
     expect_changed "${profile}" after-move none
+
+    # Koding goes behind its TLS front: https on 443. The redirect URI, the hook URL (with TLS verification) and
+    # the Koding settings follow; the http hook is removed, so GitLab keeps one hook. GitLab has no call that
+    # changes an application's redirect URI, so the application is re-created where GitLab can delete it (the
+    # Koding accounts stay linked to their GitLab user ids) and a new one made where it cannot (the role says
+    # which old one to remove by hand).
+    https=(-e gitlab_wiring_test_scheme=https -e gitlab_wiring_test_port=443)
+    playbook "${profile}" https wire.yml --diff "${https[@]}"
+    expect_changed "${profile}" https some
+    private "${profile}" https
+    if [ "${apps}" -gt 1 ]; then apps=4; fi
+    expect_warning "${profile}" https "${apps}"
+    playbook "${profile}" https-state lab.yml -e gitlab_wiring_test_step=state "${https[@]}" \
+        -e gitlab_wiring_test_apps_expected="${apps}"
+    cat "${cred}" >>"${secrets}"
+    playbook "${profile}" after-https wire.yml --diff "${https[@]}"
+    expect_changed "${profile}" after-https none
 
     # The secrets are the JSON values of the credentials files (and the lab tokens).
     python_bin="$(command -v python3 || command -v python)"

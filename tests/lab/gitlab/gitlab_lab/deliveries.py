@@ -2,11 +2,16 @@
 
 import http.client
 import json
+import os
 import ssl
 import uuid
 from urllib.parse import urlsplit
 
 DELIVERY_TIMEOUT = 2.0
+# Omnibus GitLab trusts the CA certificates an administrator puts in /etc/gitlab/trusted-certs besides its bundle
+# (doc/settings/ssl: "Install custom public certificates"); the lab reads them there on every delivery, so a test can
+# add its CA to a running container (docker cp).
+TRUSTED_CERTS_DIR = os.environ.get("GITLAB_LAB_TRUSTED_CERTS", "/etc/gitlab/trusted-certs")
 # lib/api/system_hooks.rb: the mock data a test of a system hook sends and answers.
 HOOK_TEST_DATA = {
     "event_name": "project_create",
@@ -62,7 +67,12 @@ def post_json(url, headers, payload, verify):
     """POST like GitLab's hook client: header names sent exactly as written; answers the status."""
     parts = urlsplit(url)
     if parts.scheme == "https":
+        # Verified as GitLab verifies with enable_ssl_verification (Gitlab::HTTP, the system store and trusted-certs):
+        # chain and host name; off only where the hook says so.
         context = ssl.create_default_context()
+        for name in sorted(os.listdir(TRUSTED_CERTS_DIR)) if os.path.isdir(TRUSTED_CERTS_DIR) else []:
+            if name.endswith((".pem", ".crt")):
+                context.load_verify_locations(cafile=os.path.join(TRUSTED_CERTS_DIR, name))
         if not verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE

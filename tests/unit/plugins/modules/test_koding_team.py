@@ -52,6 +52,17 @@ def test_creates_missing_team_with_csrf_double_submit(koding):
     assert PASSWORD not in json.dumps(result) and 'token' not in json.dumps(result)
 
 
+def test_creates_team_over_http_when_koding_marks_its_cookies_secure(koding):
+    # Behind the TLS front Koding sets its cookies Secure (sessionCookie.secure); the role still talks to Koding's
+    # own port over http on the Docker host, where a cookie jar would not send them back.
+    koding.server.konfig['sessionCookie']['secure'] = True
+    result = run(koding.url, CREATE)
+    assert result['changed'] and result['created']
+    post = koding.writes()[0]
+    assert post['form']['_csrf'] == SimpleCookie(post['headers']['Cookie'])['_csrf'].value
+    assert koding.store.is_member('gitlab', 'kodingadmin')
+
+
 def test_existing_team_is_left_alone_without_credentials(koding):
     koding.add_team('gitlab', 'GitLab')
     result = run(koding.url, {})

@@ -43,19 +43,47 @@ def _text(value, default=''):
     return str(value)
 
 
+def _checkout_text(project_root, path):
+    try:
+        with open(os.path.join(project_root, path), encoding='utf-8') as handle:
+            return handle.read()
+    except OSError:
+        return ''
+
+
+def url_settings(project_root):
+    """The scheme of the public URL and whether cookies are Secure, from the checkout's config/main.default.coffee
+    (:43 `options.scheme = 'http'`, :39 `options.secureCookie = no` upstream; the koding role's edited copy behind its
+    TLS front), and the scheme of the GitLab redirect URI, from config/generateKonfig.coffee (:21 hard-codes
+    `http://`; the role's edit takes options.scheme). Where the checkout lacks the files, upstream's values."""
+    main = _checkout_text(project_root, 'config/main.default.coffee')
+    scheme = re.search(r"options\.scheme = '(\w+)'", main)
+    secure = re.search(r'options\.secureCookie = (yes|no|true|false)', main)
+    scheme = scheme.group(1) if scheme else 'http'
+    generate = _checkout_text(project_root, 'config/generateKonfig.coffee')
+    redirect_scheme = scheme if 'redirectUri: "#{options.scheme}://' in generate else 'http'
+    return {'scheme': scheme, 'secure_cookie': bool(secure) and secure.group(1) in ('yes', 'true'), 'redirect_scheme': redirect_scheme}
+
+
 def build(options, project_root):
     """The generated configuration for the given ./configure options."""
     hostname = _text(options.get('hostname'))
     public_port = _text(options.get('publicPort'), '8090')
     port_suffix = '' if public_port == '80' else ':' + public_port
     host = _text(options.get('host')) or hostname + port_suffix
-    public = 'http://' + host
+    urls = url_settings(project_root)
+    public = '%s://%s' % (urls['scheme'], host)
+    protocol = _text(options.get('protocol'), 'http:')
     gitlab_host = _text(options.get('gitlabHost'))
     return {
         'environment': _text(options.get('environment'), 'default'),
         'configName': _text(options.get('config'), 'default'),
         'hostname': host,
-        'protocol': 'http:',
+        'protocol': protocol,
+        # configure:44 without --publichostname: http://<hostname>:8090, whatever the port.
+        'publicHostname': _text(options.get('publichostname')) or 'http://%s:8090' % hostname,
+        # generateKonfig.coffee:297
+        'sessionCookie': {'maxAge': 1000 * 60 * 60 * 24 * 14, 'secure': urls['secure_cookie']},
         'publicPort': public_port,
         'version': _text(options.get('version'), '1.0'),
         'projectRoot': project_root,
@@ -79,7 +107,7 @@ def build(options, project_root):
             'applicationId': _text(options.get('gitlabAppId')),
             'applicationSecret': _text(options.get('gitlabAppSecret')),
             'team': 'gitlab',
-            'redirectUri': 'http://gitlab.%s/-/oauth/gitlab/callback' % host,
+            'redirectUri': '%s://gitlab.%s/-/oauth/gitlab/callback' % (urls['redirect_scheme'], host),
             'systemHookToken': _text(options.get('gitlabToken')),
             # generateKonfig.coffee:23: `options.gitlabHost? or credentials.gitlab?.host? ...`; the default
             # credentials have host '' (not null), so the hook receiver is always on.

@@ -101,12 +101,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.store.ready():
             return [], cookies.get('clientId')
         headers = []
+        # helpers.coffee:325 and client.coffee:35: Secure as KONFIG.sessionCookie.secure says.
+        secure = '; Secure' if self.server.konfig.get('sessionCookie', {}).get('secure') else ''
         client_id = cookies.get('clientId')
         if not client_id:
             client_id = secrets.token_urlsafe(18)
-            headers.append(('Set-Cookie', 'clientId=%s; Path=/' % client_id))
+            headers.append(('Set-Cookie', 'clientId=%s; Path=/%s' % (client_id, secure)))
         if not cookies.get('_csrf'):
-            headers.append(('Set-Cookie', '_csrf=%s; Path=/' % secrets.token_urlsafe(16)))
+            headers.append(('Set-Cookie', '_csrf=%s; Path=/%s' % (secrets.token_urlsafe(16), secure)))
         return headers, client_id
 
     def csrf_valid(self, form):
