@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import subprocess
 import tempfile
 from urllib.parse import quote, urlsplit
 
@@ -40,13 +41,24 @@ class Browser:
 
     def __enter__(self):
         self.profile_dir = tempfile.mkdtemp(prefix="e2e-chromium-")
+        env = dict(os.environ)
+        if self.stack.tls_dir:
+            # Chromium on Linux trusts the CA certificates of the NSS database in $HOME/.pki/nssdb: the lab CA goes
+            # there (trusted for servers, "C,,"), in a home of this profile's own; nothing else is relaxed.
+            env["HOME"] = self.profile_dir
+            nssdb = os.path.join(self.profile_dir, ".pki", "nssdb")
+            os.makedirs(nssdb)
+            subprocess.run(["certutil", "-N", "-d", "sql:" + nssdb, "--empty-password"], check=True)
+            ca = os.path.join(self.stack.tls_dir, "ca.pem")
+            subprocess.run(["certutil", "-A", "-d", "sql:" + nssdb, "-n", "koding-lab-ca", "-t", "C,,", "-i", ca], check=True)
         self.playwright = sync_playwright().start()
         self.context = self.playwright.chromium.launch_persistent_context(
-            self.profile_dir,
+            os.path.join(self.profile_dir, "chromium"),
             executable_path=CHROMIUM,
             headless=True,
             args=chromium_args(urlsplit(self.stack.gitlab_container_url).hostname),
             viewport={"width": 1024, "height": 640},
+            env=env,
         )
         self.page = self.context.new_page()
         self.page.set_default_timeout(30000)

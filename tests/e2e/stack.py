@@ -5,6 +5,8 @@ Everything here talks only to 127.0.0.1 and to the containers tests/e2e/run.sh s
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import time
 
@@ -12,6 +14,8 @@ import requests
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEAM = "gitlab"
+# Where tests/e2e/run.sh puts the lab CA in the lab GitLab's container (Omnibus GitLab's trusted-certs).
+GITLAB_TRUSTED_CA = "/etc/gitlab/trusted-certs/koding-lab-ca.pem"
 
 
 class Stack:
@@ -25,13 +29,21 @@ class Stack:
         self.gitlab_container = env["E2E_GITLAB_CONTAINER"]
         self.network = env["E2E_NETWORK"]
         self.project = env["E2E_PROJECT"]
-        self.koding_port = int(env["E2E_KODING_PORT"])
+        self.koding_port = int(env["E2E_KODING_PORT"])  # Koding's own port (http, 127.0.0.1)
+        # The koding role's TLS front, with a certificate from the lab CA run.sh made (E2E_TLS_DIR), which GitLab's
+        # container and the browser trust; without E2E_TLS_DIR the plain-http path.
+        self.tls_dir = env.get("E2E_TLS_DIR") or None
+        self.https_port = int(env.get("E2E_KODING_HTTPS_PORT") or 0)
+        self.http_port = int(env.get("E2E_KODING_HTTP_PORT") or 0)
         self.lab_dir = env["E2E_LAB_DIR"]
         self.output = env["E2E_OUTPUT"]
         self.admin_token = env["KG_LAB_ADMIN_TOKEN"]
         self.lab_vars = os.path.join(ROOT, ".lab", "koding", "lab-vars.yml")
-        self.koding_url = "http://koding.localhost:%d" % self.koding_port
-        self.team_url = "http://%s.koding.localhost:%d" % (TEAM, self.koding_port)
+        scheme, port = ("https", self.https_port) if self.tls_dir else ("http", self.koding_port)
+        self.koding_url = "%s://koding.localhost:%d" % (scheme, port)
+        self.team_url = "%s://%s.koding.localhost:%d" % (scheme, TEAM, port)
+        # The front starts with a certificate that expires in 5 days; test_renewal replaces it (koding_tls: files).
+        self.certificate = "short.pem"
         os.makedirs(self.output, exist_ok=True)
         self.runs = 0
 
@@ -44,18 +56,46 @@ class Stack:
     def koding_env_path(self):
         return os.path.join(self.lab_dir, "stack", "koding.env")
 
+    @property
+    def public_names(self):
+        return ["koding.localhost", "%s.koding.localhost" % TEAM]
+
     def extra_vars(self):
         """Where this stack lives and how its parts reach each other: Koding reaches GitLab by its container name."""
-        return {
+        extra = {
             "lab_dir": self.lab_dir,
             "koding_project_name": self.project,
             "gitlab_wiring_koding_port": self.koding_port,
             "koding_gitlab_url": self.gitlab_container_url,
             # GitLab's deliveries reach Koding by the names Koding is published under.
-            "koding_backend_networks": [{"name": self.network, "aliases": ["koding.localhost", "%s.koding.localhost" % TEAM]}],
+            "koding_backend_networks": [{"name": self.network, "aliases": self.public_names}],
             # Koding is published on 127.0.0.1 only; its public name is not in this machine's DNS.
             "verify_koding_connect_address": "127.0.0.1",
         }
+        if self.tls_dir:
+            # The front holds Koding's names on GitLab's network; the backend joins it only to reach GitLab.
+            extra.update(
+                {
+                    "koding_tls": "files",
+                    "koding_tls_certificate_file": os.path.join(self.tls_dir, self.certificate),
+                    "koding_tls_chain_file": os.path.join(self.tls_dir, "chain.pem"),
+                    "koding_tls_key_file": os.path.join(self.tls_dir, "site.key"),
+                    "koding_tls_https_port": self.https_port,
+                    "koding_tls_http_port": self.http_port,
+                    "koding_backend_networks": [{"name": self.network}],
+                    "koding_tls_networks": [{"name": self.network, "aliases": self.public_names}],
+                    "verify_tls_names": self.public_names,
+                    "verify_tls_ca_path": os.path.join(self.tls_dir, "ca.pem"),
+                }
+            )
+        return extra
+
+    def served_certificate(self, name="koding.localhost"):
+        """The certificate the front serves for NAME, checked against the lab CA alone (as GitLab and the browser do)."""
+        context = ssl.create_default_context(cafile=os.path.join(self.tls_dir, "ca.pem"))
+        with socket.create_connection(("127.0.0.1", self.https_port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname=name) as tls:
+                return tls.getpeercert(binary_form=True)
 
     def playbook(self, name, label, *args):
         """Runs playbooks/NAME against the lab inventory; (exit status, output). The output is kept in the output directory."""
@@ -151,9 +191,10 @@ class Stack:
             "try:\n r=urllib.request.urlopen(req,timeout=10)\nexcept urllib.error.HTTPError as e:\n r=e\n"
             "print(r.status);print(r.read().decode())\n"
         )
-        # The token travels by environment, never on a command line.
+        # The token travels by environment, never on a command line. Over https the lab CA GitLab trusts is the only trust.
+        trust = ["-e", "SSL_CERT_FILE=%s" % GITLAB_TRUSTED_CA] if self.tls_dir else []
         done = subprocess.run(
-            ["docker", "exec", "-i", "-e", "E2E_HOOK_TOKEN", self.gitlab_container, "python3", "-c", script, self.koding_url + "/-/api/gitlab"],
+            ["docker", "exec", "-i", "-e", "E2E_HOOK_TOKEN"] + trust + [self.gitlab_container, "python3", "-c", script, self.koding_url + "/-/api/gitlab"],
             env=dict(os.environ, E2E_HOOK_TOKEN=token),
             input=json.dumps(payload),
             stdout=subprocess.PIPE,

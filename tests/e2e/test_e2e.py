@@ -3,6 +3,7 @@ with GitLab in Chromium, GitLab's user events create and remove users in Koding'
 the credentials file is lost and site.yml runs again. The tests run in this file's order, on one stack per profile.
 """
 
+import datetime
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 
 import pytest
+from cryptography import x509
 
 from .browser import sign_in_with_gitlab
 from .stack import ROOT, TEAM, wait_for
@@ -38,6 +40,8 @@ def test_deploy(stack, log):
     assert "%s:%s" % (env["KONFIG_GITLAB_HOST"], env["KONFIG_GITLAB_PORT"]) == stack.gitlab_container_url.split("//")[1]
     hooks = stack.gitlab("GET", "/hooks").json()
     assert [hook["url"] for hook in hooks] == [stack.koding_url + "/-/api/gitlab"]
+    # GitLab checks Koding's certificate on every delivery (the lab GitLab as GitLab does: tests/lab/gitlab).
+    assert [hook["enable_ssl_verification"] for hook in hooks] == [True]
     SEEN["hook_token"] = env["KONFIG_GITLAB_SYSTEMHOOKTOKEN"]
     SEEN["application_secret"] = env["KONFIG_GITLAB_APPLICATIONSECRET"]
 
@@ -79,6 +83,41 @@ def test_delivery_with_a_wrong_token_is_refused(stack):
     assert status == 403 and json.loads(body) == {"error": "not valid"}, (status, body)
     assert stack.koding_user(username) is None
     assert stack.team_members() == members
+
+
+def days_left(der):
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    return (not_after - datetime.datetime.now(datetime.timezone.utc)).days
+
+
+def test_renewal_of_a_short_lived_certificate(stack):
+    """The front was deployed with a certificate that expires in 5 days: verify warns, the operator gives the renewed
+    one, site.yml re-creates the front alone, and the browser's and GitLab's trust carries over to the new one."""
+    if not stack.tls_dir:
+        pytest.skip("the plain-http path has no certificate")
+    if stack.profile != "modern":
+        pytest.skip("the renewal does not depend on GitLab's release: run on the modern profile only")
+    before = stack.served_certificate()
+    assert days_left(before) <= 5
+    status, output = stack.playbook("verify.yml", "verify-short-certificate")
+    assert status == 0 and "renew it soon" in output, summary_line(output)
+    backend = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", stack.container("backend")], capture_output=True, text=True, check=True).stdout
+
+    stack.certificate = "renewed.pem"
+    deploy(stack, "site-renewal")
+    after = stack.served_certificate()
+    assert after != before and days_left(after) > 20
+    assert stack.served_certificate("%s.koding.localhost" % TEAM) == after
+    # Only the front was re-created.
+    assert subprocess.run(["docker", "inspect", "-f", "{{.Id}}", stack.container("backend")], capture_output=True, text=True, check=True).stdout == backend
+    status, output = stack.playbook("verify.yml", "verify-renewed")
+    assert status == 0 and "renew it soon" not in output, summary_line(output)
+    # GitLab delivers to the renewed front with verification on.
+    stack.gitlab_control("DELETE", "deliveries")
+    user = stack.create_gitlab_user("renewed-%s" % stack.profile, secrets.token_urlsafe(12))
+    delivered = wait_for(lambda: stack.deliveries("user_create"), "the user_create delivery after the renewal")
+    assert [(item["url"], item["status"]) for item in delivered] == [(stack.koding_url + "/-/api/gitlab", 200)]
+    assert user["username"] in stack.team_members()
 
 
 def failed_checks(line):
@@ -133,9 +172,9 @@ def break_route_to_gitlab(stack):
     subprocess.run(["docker", "network", "disconnect", stack.network, backend], check=True)
 
     def repair():
-        subprocess.run(
-            ["docker", "network", "connect", "--alias", "koding.localhost", "--alias", "%s.koding.localhost" % TEAM, stack.network, backend], check=True
-        )
+        # Behind the TLS front the names are the front's; the backend is on the network only to reach GitLab.
+        aliases = [] if stack.tls_dir else ["--alias", "koding.localhost", "--alias", "%s.koding.localhost" % TEAM]
+        subprocess.run(["docker", "network", "connect"] + aliases + [stack.network, backend], check=True)
 
     return repair
 
