@@ -82,6 +82,9 @@ class Stack:
                     "koding_tls_key_file": os.path.join(self.tls_dir, "site.key"),
                     "koding_tls_https_port": self.https_port,
                     "koding_tls_http_port": self.http_port,
+                    # GitLab is given the front's port; Koding's own port is the backend's.
+                    "gitlab_wiring_koding_port": self.https_port,
+                    "koding_public_port": self.koding_port,
                     "koding_backend_networks": [{"name": self.network}],
                     "koding_tls_networks": [{"name": self.network, "aliases": self.public_names}],
                     "verify_tls_names": self.public_names,
