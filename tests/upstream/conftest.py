@@ -56,6 +56,8 @@ UPSTREAM_CHECKOUT_FILES = (
     'workers/social/lib/social/models/user/index.coffee',
     'servers/lib/server/handlers/api/gitlab/user.coffee',
     'install/docker-mongo/default-db-dump.tar.bz2',
+    'config/main.default.coffee',
+    'config/generateKonfig.coffee',
 )
 # Where the role mounts the checkout in the backend container (compose.yml.j2).
 CONTAINER_CHECKOUT = '/opt/koding'

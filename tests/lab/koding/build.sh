@@ -29,7 +29,8 @@ upstream_dir="${KODING_UPSTREAM_DIR:-$repo_root/../shared/upstream/koding-1b2b62
 upstream_checkout_files=(servers/lib/server/gitlab_callback.coffee servers/lib/server/setsession.coffee
     workers/social/lib/social/models/oauth.coffee workers/social/lib/social/models/user/reservedteamdomains.coffee
     workers/social/lib/social/models/user/emailchecker.coffee workers/social/lib/social/models/user/index.coffee
-    servers/lib/server/handlers/api/gitlab/user.coffee install/docker-mongo/default-db-dump.tar.bz2)
+    servers/lib/server/handlers/api/gitlab/user.coffee install/docker-mongo/default-db-dump.tar.bz2
+    config/main.default.coffee config/generateKonfig.coffee)
 upstream_sql_dirs=(definition notification_definition sitemap_definition payment_definition integration_definition kontrol)
 
 log() { printf 'koding-lab: %s\n' "$*" >&2; }
