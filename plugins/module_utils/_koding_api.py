@@ -119,9 +119,7 @@ class KodingClient:
     Raises KodingError, with every secret and the URL's user-info redacted, for any failure.
     """
 
-    def __init__(
-        self, url, validate_certs=True, timeout=30.0, max_retries=3, max_retry_wait=60.0, connect_address=None, secrets=(), sleep=None, ca_path=None
-    ):
+    def __init__(self, url, validate_certs=True, timeout=30.0, max_retries=3, max_retry_wait=60.0, connect_address=None, secrets=(), sleep=None, ca_path=None):
         url = url.rstrip('/')
         # Shown in messages: the URL as given, without its user-info.
         self.shown = redact(url)
