@@ -63,22 +63,24 @@ def test_a_ca_gitlab_does_not_trust_is_refused(tls_receiver, tmp_path, monkeypat
     assert received == []
 
 
-def test_trusted_certs_make_the_delivery_verified(tls_receiver, certs, tmp_path, monkeypatch):
-    port, received = tls_receiver
+def trust_lab_ca(certs, tmp_path, monkeypatch, file_name):
+    """The lab CA in the lab GitLab's trusted-certs directory, under FILE_NAME (GitLab takes .crt and .pem)."""
     trusted = tmp_path / "trusted-certs"
     trusted.mkdir()
-    (trusted / "lab-ca.crt").write_bytes((certs / "ca.pem").read_bytes())
+    (trusted / file_name).write_bytes((certs / "ca.pem").read_bytes())
     monkeypatch.setattr(deliveries, "TRUSTED_CERTS_DIR", str(trusted))
+
+
+def test_trusted_certs_make_the_delivery_verified(tls_receiver, certs, tmp_path, monkeypatch):
+    port, received = tls_receiver
+    trust_lab_ca(certs, tmp_path, monkeypatch, "lab-ca.crt")
     assert deliver("https://localhost:%d/-/api/gitlab" % port, True) == 200
     assert received == [{"event_name": "user_create"}]
 
 
 def test_a_name_the_certificate_lacks_is_refused_even_with_the_ca_trusted(tls_receiver, certs, tmp_path, monkeypatch):
     port, received = tls_receiver
-    trusted = tmp_path / "trusted-certs"
-    trusted.mkdir()
-    (trusted / "lab-ca.pem").write_bytes((certs / "ca.pem").read_bytes())
-    monkeypatch.setattr(deliveries, "TRUSTED_CERTS_DIR", str(trusted))
+    trust_lab_ca(certs, tmp_path, monkeypatch, "lab-ca.pem")
     with pytest.raises(ssl.SSLCertVerificationError):
         deliver("https://127.0.0.1:%d/-/api/gitlab" % port, True)
     assert received == []
