@@ -159,6 +159,9 @@ for core in (ANSIBLE_CORE_NEWEST, ANSIBLE_CORE_OLDEST):
 # One stack at a time on a machine's Docker engine: the stage scripts that deploy one take this lock.
 DOCKER_STACK_LOCK = '/tmp/kg-docker-stack.lock'
 
+# Variables bash sets by itself, which boot() leaves out of what the helpers export.
+BASH_OWN = {'_', 'SHLVL', 'PWD', 'OLDPWD'}
+
 
 def boot(*steps):
     """Run .ci/lib.sh's helpers (kg_toolchain primary, kg_upstream_npm, kg_docker_up, ...); return what they export.
@@ -171,7 +174,7 @@ def boot(*steps):
     if result.returncode != 0:
         raise RuntimeError('%s failed (exit %d)' % (' && '.join(steps), result.returncode))
     exported = dict(item.split('=', 1) for item in result.stdout.decode().split('\0') if '=' in item)
-    return {name: value for name, value in exported.items() if os.environ.get(name) != value}
+    return {name: value for name, value in exported.items() if os.environ.get(name) != value and name not in BASH_OWN}
 
 
 def booted(session, *steps):
@@ -186,7 +189,8 @@ def booted(session, *steps):
 def pytest_stage(session, directory, *options):
     """Run pytest on a directory of lab or upstream tests; collecting nothing (exit 5) fails, as a vanished suite must."""
     try:
-        session.run('python', '-m', 'pytest', '-p', 'no:cacheprovider', *options, directory, *session.posargs, external=True)
+        python = session.env.get('KG_PYTHON', 'python')
+        session.run(python, '-m', 'pytest', '-p', 'no:cacheprovider', *options, directory, *session.posargs, external=True)
     except CommandFailed:
         session.error('pytest failed or collected no tests under %s' % directory)
 
@@ -260,9 +264,11 @@ script_stage('awx', 'tests/awx/run.sh', "The README's quick start, and the site 
 # The toolchains (.ci/lib.sh's kg_toolchain, tests/requirements/) and the stages each runs.
 COMPAT_STAGES = ('units', 'integration')
 # Each lane runs its stages one after the other; the two lanes run side by side. The docker lane holds every
-# stage that uses the Docker engine (their Compose projects, containers and fixed ports would collide) and the
-# npm trees; the host lane runs ansible-test, whose lab GitLabs and moto listen on free ports of their own.
-# Both lanes share the collection tree (.cache/ansible_collections), which the CI copies once before them.
+# stage that uses the Docker engine (their Compose projects, containers and fixed ports would collide), and
+# lab-fidelity and packaging, which do not, so that both lanes take about as long; the host lane runs
+# ansible-test, whose lab GitLabs and moto listen on free ports of their own, and only it writes the lab's
+# integration_config.yml. Only the docker lane installs Debian or npm packages once the lanes have started.
+# Both lanes read the collection tree (.cache/ansible_collections), which is copied once before they start.
 LANES = {
     'docker': [
         ('docker-engine', 'primary'),
@@ -303,6 +309,19 @@ def stage_commands(stage, env):
     return [([*nox_command, '-e', stage], {})]
 
 
+def log_problem(stage, text):
+    """What a stage's log shows and its exit status does not, or None."""
+    # ansible-test passes when pytest collected nothing or every target was skipped; a unit suite that silently
+    # vanished must fail.
+    if stage == 'units' and not re.search(r'^=+ [0-9]+ passed', text, re.MULTILINE):
+        return 'no unit test ran'
+    # build-import-check only warns about what galaxy-importer reports; Galaxy's users see it.
+    importer = re.search(r'galaxy_importer\.main.*?$(.*?)(?=^nox > |\Z)', text, re.MULTILINE | re.DOTALL)
+    if stage == 'packaging' and importer and re.search(r'^\s*(WARNING|ERROR)|: (WARNING|ERROR)', importer.group(1), re.MULTILINE):
+        return 'galaxy-importer reported warnings or errors (see above)'
+    return None
+
+
 def duration(seconds):
     return '%dm%02ds' % (seconds // 60, seconds % 60)
 
@@ -328,7 +347,7 @@ class Lanes:
         self.say('==== %s: %s starts (log: %s)' % (lane, label, log.relative_to(COLLECTION_ROOT)))
         start = time.monotonic()
         status = 0
-        with log.open('w') as output:
+        with log.open('w', buffering=1) as output:
             for command, extra_env in stage_commands(stage, self.envs[toolchain]):
                 process = subprocess.Popen(
                     command,
@@ -348,10 +367,9 @@ class Lanes:
                 self.running.discard(process)
                 if status:
                     break
-        # ansible-test passes when pytest collected nothing or every target was skipped; a unit suite that
-        # silently vanished must fail.
-        if stage == 'units' and status == 0 and not re.search(r'^=+ [0-9]+ passed', log.read_text(), re.MULTILINE):
-            self.say('[%s] no unit test ran' % label)
+        problem = status == 0 and log_problem(stage, log.read_text(errors='replace'))
+        if problem:
+            self.say('[%s] %s' % (label, problem))
             status = 1
         took = time.monotonic() - start
         self.results[(stage, toolchain)] = (status, took)
