@@ -36,6 +36,7 @@ import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -390,7 +391,7 @@ class Lanes:
             # Interrupted: the stages' process groups go with it.
             for process in list(self.running):
                 if process.poll() is None:
-                    os.killpg(process.pid, 15)
+                    os.killpg(process.pid, signal.SIGTERM)
 
 
 @nox.session(name='ci', python=False, default=False)
@@ -413,6 +414,8 @@ def ci(session):
             envs[toolchain] = {**os.environ, **boot('kg_toolchain %s' % toolchain, 'kg_collection_tree')}
     except RuntimeError as error:
         session.error(str(error))
+    # Stopped from outside (CI's timeout): the stages' process groups go as on Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
     lanes = Lanes(envs)
     lanes.run(plan)
