@@ -95,8 +95,16 @@ kg_docker_up() {
     kg_system_packages
     if ! docker info >/dev/null 2>&1; then
         kg_log "no Docker engine answers; starting dockerd (log: ${KG_CACHE}/dockerd.log)"
-        # Detached from this shell's stdio so it outlives the script like a service would.
-        setsid dockerd </dev/null >"${KG_CACHE}/dockerd.log" 2>&1 &
+        # Detached from this shell's stdio so it outlives the script like a service would, and
+        # without its other open files: a stage that holds the Docker stack lock (flock on a file
+        # descriptor) must not hand that lock to the engine, which would hold it for good.
+        (
+            for fd_path in /proc/"${BASHPID}"/fd/*; do
+                fd="${fd_path##*/}"
+                if [ "${fd}" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+            done
+            exec setsid dockerd </dev/null >"${KG_CACHE}/dockerd.log" 2>&1
+        ) &
         echo "$!" >"${KG_CACHE}/dockerd.pid"
         local waited=0
         until docker info >/dev/null 2>&1; do
