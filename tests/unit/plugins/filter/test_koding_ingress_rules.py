@@ -23,8 +23,10 @@ def opened(rules):
 def test_without_a_front_koding_port_is_open_to_the_world():
     rules = koding_ingress_rules('none', public_port=8090, admin_cidrs=ADMINS, klient_cidrs=['203.0.113.0/24'])
     assert opened(rules) == {
-        (8090, '0.0.0.0/0'), (8090, '::/0'),
-        (22, '198.51.100.7/32'), (22, '2001:db8:7::/64'),
+        (8090, '0.0.0.0/0'),
+        (8090, '::/0'),
+        (22, '198.51.100.7/32'),
+        (22, '2001:db8:7::/64'),
         (56789, '203.0.113.0/24'),
     }
     # amazon.aws takes IPv4 and IPv6 ranges in separate rules.
@@ -35,8 +37,12 @@ def test_without_a_front_koding_port_is_open_to_the_world():
 def test_with_a_front_https_and_http_are_open_and_koding_port_closed(tls):
     rules = koding_ingress_rules(tls, admin_cidrs=ADMINS)
     assert opened(rules) == {
-        (443, '0.0.0.0/0'), (443, '::/0'), (80, '0.0.0.0/0'), (80, '::/0'),
-        (22, '198.51.100.7/32'), (22, '2001:db8:7::/64'),
+        (443, '0.0.0.0/0'),
+        (443, '::/0'),
+        (80, '0.0.0.0/0'),
+        (80, '::/0'),
+        (22, '198.51.100.7/32'),
+        (22, '2001:db8:7::/64'),
     }
 
 

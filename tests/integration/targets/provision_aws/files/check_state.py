@@ -51,7 +51,8 @@ def interrupt(ec2):
 def main():
     endpoint, expect = sys.argv[1], sys.argv[2]
     admin_cidrs = [arg for arg in sys.argv[3:] if "=" not in arg]
-    expected = dict({"type": "c7i.xlarge", "size": "40", "tls": "none", "backend": "", "port": "8090"}, **dict(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg))
+    expected = {"type": "c7i.xlarge", "size": "40", "tls": "none", "backend": "", "port": "8090"}
+    expected.update(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg)
     ec2 = boto3.client("ec2", endpoint_url=endpoint)
     if expect == "interrupt":
         interrupt(ec2)
