@@ -10,7 +10,7 @@ short_description: Take the value of a role variable's old name, with a deprecat
 version_added: 0.1.0
 description:
   - Returns its input unchanged, and shows a deprecation warning (once a run) that O(old) is renamed to O(new) and
-    will be removed in O(version).
+    will be removed in the collection's release 2.0.0.
   - A role's defaults use it so that the old name keeps working for a while, for example
     C(provision_aws_koding_public_port) defaults to C(provision_aws_koding_port) when that is set.
 options:
@@ -26,10 +26,6 @@ options:
     description: The new name.
     type: str
     required: true
-  version:
-    description: The collection release that removes the old name.
-    type: str
-    default: 2.0.0
 """
 
 EXAMPLES = r"""
@@ -47,9 +43,9 @@ _value:
 from ansible.utils.display import Display
 
 
-def renamed_variable(value, old, new, version='2.0.0'):
+def renamed_variable(value, old, new):
     # Display shows one deprecation message once a run, however often the variable is templated.
-    Display().deprecated('The variable %s is renamed to %s; set %s instead.' % (old, new, new), version=version, collection_name='koding.gitlab')
+    Display().deprecated('The variable %s is renamed to %s; set %s instead.' % (old, new, new), version='2.0.0', collection_name='koding.gitlab')
     return value
 
 
