@@ -180,7 +180,8 @@ all:
         ansible_python_interpreter: ${KG_VENV}/bin/python
 INVENTORY
 
-# The provision_aws section and the lab's stage variables.
+# The provision_aws section and the lab's stage variables. The security group's
+# Koding port comes from gitlab_wiring_koding_port, which provision.yml passes.
 cat >"${WORK}/vars.yml" <<VARS
 ---
 provision_aws:
@@ -193,7 +194,6 @@ provision_aws:
   ssh_public_key: "$(cat "${WORK}/id_ed25519.pub")"
   ssh_user: root
   eip_allocation_id: ${ALLOCATION_ID}
-  koding_port: ${KODING_PORT}
   wait_timeout: 60
 
 gitlab_wiring_koding_port: ${KODING_PORT}
@@ -242,8 +242,8 @@ changed_hosts() {
 
 kg_log "site.yml from nothing: provision, wire GitLab, deploy Koding"
 playbook site-first site
-grep -q "Koding host i-[0-9a-f]* at 127.0.0.1, public name ${HOST_NAME}" "${WORK}/site-first.log" \
-    || fail "the provision stage did not report the host at 127.0.0.1 (${HOST_NAME})"
+grep -q "Koding host i-[0-9a-f]* at 127.0.0.1, public name ${HOST_NAME}; open to the world: ${KODING_PORT}\"" \
+    "${WORK}/site-first.log" || fail "the provision stage did not report the host at 127.0.0.1 (${HOST_NAME}), port ${KODING_PORT} open"
 
 # A later run finds the host as a user's would: by its tags, with the
 # amazon.aws.aws_ec2 inventory of playbooks/inventories/aws_ec2.example.yml.

@@ -2,7 +2,9 @@
 # The provision_aws role against moto_server on 127.0.0.1 (started by
 # tests/integration/run.sh, never real AWS): refused inputs fail before any
 # create call; check mode on an empty account; create; a second run and check
-# mode report changed=0; a change of admin CIDR; a shrink and a type change
+# mode report changed=0; a change of admin CIDR; the security group following
+# the TLS front (acme: 443 and 80, Koding's port only from the backend CIDRs;
+# back to none); the old port variable's name; a shrink and a type change
 # without the opt-in refused; the root volume grown; the type changed with the
 # opt-in; an interrupted teardown
 # completed, and a second one that changes nothing. The state is
@@ -79,8 +81,21 @@ playbook refused-admin refused.yml -e '{"provision_aws_test_admin_cidrs": []}' \
     -e provision_aws_test_case=no-admin-cidr -e provision_aws_test_expect=provision_aws_admin_cidrs
 playbook refused-zone refused.yml -e provision_aws_instance_type=c3.xlarge -e provision_aws_availability_zone=us-east-1d \
     -e provision_aws_test_case=zone -e provision_aws_test_expect=provision_aws_instance_type
-playbook refused-9001 refused.yml -e provision_aws_koding_port=9001 \
-    -e provision_aws_test_case=9001 -e provision_aws_test_expect=provision_aws_koding_port
+# 9001 (supervisord's console) is never opened, whichever port asks for it, and whichever name.
+playbook refused-9001 refused.yml -e provision_aws_koding_public_port=9001 \
+    -e provision_aws_test_case=9001 -e provision_aws_test_expect=provision_aws_koding_public_port
+# ansible-test turns deprecation warnings off; this run needs its own.
+ANSIBLE_DEPRECATION_WARNINGS=true playbook refused-9001-old-name refused.yml -e provision_aws_koding_port=9001 \
+    -e provision_aws_test_case=9001-old-name -e provision_aws_test_expect=provision_aws_koding_public_port
+# Display may wrap the warning: look for it in the log's text without line breaks.
+tr -d '\n' <"${WORK}/refused-9001-old-name.log" | grep -q 'provision_aws_koding_port is renamed to provision_aws_koding_public_port' \
+    || { echo "=== provision_aws: no deprecation warning for provision_aws_koding_port"; exit 1; }
+playbook refused-9001-https refused.yml -e provision_aws_koding_tls=acme -e provision_aws_koding_https_port=9001 \
+    -e provision_aws_test_case=9001-https -e provision_aws_test_expect=provision_aws_koding_https_port
+playbook refused-ssh-port refused.yml -e provision_aws_koding_tls=files -e provision_aws_koding_http_port=22 \
+    -e provision_aws_test_case=ssh-port -e provision_aws_test_expect=provision_aws_koding_http_port
+playbook refused-same-port refused.yml -e provision_aws_koding_tls=acme -e provision_aws_koding_https_port=8090 \
+    -e provision_aws_test_case=same-port -e provision_aws_test_expect=provision_aws_koding_https_port
 state empty
 
 playbook check provision.yml --check --diff
@@ -102,6 +117,22 @@ expect_changed admin some
 state present 192.0.2.10/32
 playbook admin-again provision.yml --diff -e '{"provision_aws_test_admin_cidrs": ["192.0.2.10/32"]}'
 expect_changed admin-again none
+
+# The TLS front: 443 and 80 to the world, Koding's port closed; then open from the backend CIDRs; then back.
+admin=(-e '{"provision_aws_test_admin_cidrs": ["192.0.2.10/32"]}')
+playbook tls provision.yml --diff "${admin[@]}" -e provision_aws_koding_tls=acme
+expect_changed tls some
+state present 192.0.2.10/32 tls=acme
+playbook tls-again provision.yml --diff "${admin[@]}" -e provision_aws_koding_tls=acme
+expect_changed tls-again none
+grep -q 'open to the world: 443, 80' "${WORK}/tls-again.log" || { echo "=== provision_aws: the report does not name 443 and 80"; exit 1; }
+playbook tls-backend provision.yml --diff "${admin[@]}" -e provision_aws_koding_tls=files \
+    -e '{"provision_aws_koding_backend_cidrs": ["192.0.2.10/32", "2001:db8:7::/64"]}'
+expect_changed tls-backend some
+state present 192.0.2.10/32 tls=files backend=192.0.2.10/32,2001:db8:7::/64
+playbook tls-off provision.yml --diff "${admin[@]}"
+expect_changed tls-off some
+state present 192.0.2.10/32
 
 # A smaller volume and a type change without the opt-in are refused, the host untouched.
 playbook refused-shrink refused.yml -e provision_aws_root_volume_size=30 \

@@ -1,6 +1,11 @@
 """Asserts, through boto3, what the provision_aws role left in moto.
 
-    check_state.py ENDPOINT_URL empty|present [ADMIN_CIDR...] [type=INSTANCE_TYPE] [size=ROOT_GIB]
+    check_state.py ENDPOINT_URL empty|present [ADMIN_CIDR...] [type=INSTANCE_TYPE] [size=ROOT_GIB] [tls=none|files|acme]
+                   [backend=CIDR,...] [port=KODING_PORT]
+
+The security group must hold exactly: without a TLS front Koding's port from the world; with one 443 and 80 from
+the world and Koding's port from the backend CIDRs only; SSH from the admin CIDRs; Klient from 203.0.113.0/24; and
+never a rule that covers 9001.
     check_state.py ENDPOINT_URL interrupt
 
 "interrupt" removes part of what the role created, the way a teardown stopped
@@ -46,7 +51,8 @@ def interrupt(ec2):
 def main():
     endpoint, expect = sys.argv[1], sys.argv[2]
     admin_cidrs = [arg for arg in sys.argv[3:] if "=" not in arg]
-    expected = dict({"type": "c7i.xlarge", "size": "40"}, **dict(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg))
+    expected = {"type": "c7i.xlarge", "size": "40", "tls": "none", "backend": "", "port": "8090"}
+    expected.update(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg)
     ec2 = boto3.client("ec2", endpoint_url=endpoint)
     if expect == "interrupt":
         interrupt(ec2)
@@ -108,7 +114,15 @@ def main():
         for item in permission.get("Ipv6Ranges", []):
             rules.add((permission["FromPort"], permission["ToPort"], item["CidrIpv6"]))
         assert not permission.get("UserIdGroupPairs") and not permission.get("PrefixListIds"), permission
-    wanted = {(8090, 8090, "0.0.0.0/0"), (8090, 8090, "::/0"), (56789, 56789, "203.0.113.0/24")}
+        assert not permission["FromPort"] <= 9001 <= permission["ToPort"], "a rule covers 9001: %s" % permission
+    world = ("0.0.0.0/0", "::/0")
+    port = int(expected["port"])
+    if expected["tls"] == "none":
+        wanted = {(port, port, cidr) for cidr in world}
+    else:
+        wanted = {(number, number, cidr) for number in (443, 80) for cidr in world}
+        wanted |= {(port, port, cidr) for cidr in expected["backend"].split(",") if cidr}
+    wanted.add((56789, 56789, "203.0.113.0/24"))
     wanted |= {(22, 22, cidr) for cidr in admin_cidrs}
     assert rules == wanted, "security group rules %s, wanted %s" % (sorted(rules), sorted(wanted))
 
