@@ -49,7 +49,7 @@ class Stack:
         return {
             "lab_dir": self.lab_dir,
             "koding_project_name": self.project,
-            "gitlab_wiring_koding_port": self.koding_port,
+            "gitlab_wiring_koding_public_port": self.koding_port,
             "koding_gitlab_url": self.gitlab_container_url,
             # GitLab's deliveries reach Koding by the names Koding is published under.
             "koding_backend_networks": [{"name": self.network, "aliases": ["koding.localhost", "%s.koding.localhost" % TEAM]}],

@@ -79,8 +79,8 @@ playbook refused-admin refused.yml -e '{"provision_aws_test_admin_cidrs": []}' \
     -e provision_aws_test_case=no-admin-cidr -e provision_aws_test_expect=provision_aws_admin_cidrs
 playbook refused-zone refused.yml -e provision_aws_instance_type=c3.xlarge -e provision_aws_availability_zone=us-east-1d \
     -e provision_aws_test_case=zone -e provision_aws_test_expect=provision_aws_instance_type
-playbook refused-9001 refused.yml -e provision_aws_koding_port=9001 \
-    -e provision_aws_test_case=9001 -e provision_aws_test_expect=provision_aws_koding_port
+playbook refused-9001 refused.yml -e provision_aws_koding_public_port=9001 \
+    -e provision_aws_test_case=9001 -e provision_aws_test_expect=provision_aws_koding_public_port
 state empty
 
 playbook check provision.yml --check --diff
