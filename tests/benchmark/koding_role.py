@@ -287,27 +287,23 @@ How to read it:
 
 - **Nothing built to healthy** is a role run on a host with no checkout, no build and no containers, until
   `/-/version` answers. On the real Koding the build (`npm install`, `go/build.sh`, the client build) takes
-  15 minutes or more and dominates it either way; the lab's stand-in has nothing to compile, so these figures show
-  the role's own overhead.
-- **Backend restart** is `docker compose restart backend` until `/-/version` answers again. Before, every start
-  ran the whole build again (and needed the npm registry); now a start only configures and starts, with the
-  lab's stand-in and with the real Koding alike.
-- **No-op site run** is what AWX users schedule: GitLab wired and Koding deployed, nothing to change. It is
-  shorter now because of fewer module runs and fewer tasks, not fewer checks. Each role first takes one
-  read-only look (a probe) and skips, in one step, the work it shows done: the docker_engine role its
-  install, service and readiness steps; the koding role its checkout, build, Mongo seeding and wait (the probe
-  also reads the kept secrets, so the secrets command runs only when one is missing) and its input checks are
-  one task; the gitlab_wiring role reads its credentials file in one module run and does not write it when
-  nothing changed, and enters the steps that replace a lost OAuth secret only when it is lost. The hardware
-  facts are gathered only before a build, and every module runs pipelined.
-- What a no-op site run still runs: the fact gathering, the two probes, the credentials read, the three GitLab
-  API modules (Koding settings, OAuth application, system hook), the team check, and about 55 tasks that
-  only decide or check (each costs 0.05 s on an idle machine, several times that on a loaded one). Each
-  module run costs about half a second of process start alone.
-- The figures depend on the load of the machine: runs on a shared, loaded one take two to three times as
-  long as on an idle one, and the load changes while the benchmark runs (the "before" runs come first). The
-  side-by-side ratio is what to read; where the runs of one side spread widely, the ratio of the fastest runs
-  is the one less touched by other jobs.
+  15 minutes or more and dominates it; the lab's stand-in has nothing to compile, so these figures show the role's
+  own overhead.
+- **Backend restart** is `docker compose restart backend` until `/-/version` answers again: a start only configures
+  and starts (since "build once, start many"; `--old-ref build` adds the commit before it).
+- **No-op site run** is what AWX users schedule: GitLab wired and Koding deployed, nothing to change. It is shorter
+  now because fewer Python processes start, not because anything is checked less. A module run costs about half a
+  second of process start on an idle machine (a second or more on a loaded one), a task that only decides about
+  0.05 s. Now the Koding stage gathers no facts (the docker_engine role's probe reads the distribution and
+  service manager it decides with); the koding role's probe also reads the kept secrets, so the secrets module runs
+  only when one is missing; the three GitLab modules run on the controller inside the worker process Ansible starts
+  for each task, not in a Python of their own; and the roles keep what they decide in role variables rather than
+  `set_fact` tasks. What still starts a Python: the credentials read on the Koding host, the docker_engine and
+  koding probes, and the team check.
+- The figures depend on the load of the machine: runs on a shared, loaded one take two to three times as long as
+  on an idle one, and the load changes while the benchmark runs (the earlier commits' runs come first). The
+  side-by-side ratio is what to read; where the runs of one side spread widely, the ratio of the fastest runs is
+  the one less touched by other jobs.
 '''
 
 
