@@ -68,7 +68,8 @@ class ControllerModuleAction(ActionBase):
         """Whether the module would run on the controller, as this process, with nothing the worker lacks."""
         if not self.in_process or getattr(self._connection, 'transport', None) != 'local':
             return False
-        if self._play_context.become or self._task.environment or self._task.async_val:
+        # A task without an environment has [{}].
+        if self._play_context.become or any(self._task.environment or ()) or self._task.async_val:
             return False
         interpreter = task_vars.get('ansible_python_interpreter')
         if interpreter is None:

@@ -193,7 +193,7 @@ provision_aws:
   ssh_public_key: "$(cat "${WORK}/id_ed25519.pub")"
   ssh_user: root
   eip_allocation_id: ${ALLOCATION_ID}
-  koding_port: ${KODING_PORT}
+  koding_public_port: ${KODING_PORT}
   wait_timeout: 60
 
 gitlab_wiring_koding_public_port: ${KODING_PORT}

@@ -53,7 +53,7 @@ def controller_action():
     action = make_action()
     action._connection.transport = 'local'
     action._play_context.become = False
-    action._task.environment = []
+    action._task.environment = [{}]
     return action
 
 
