@@ -245,7 +245,7 @@ def main():
         '',
         'Side by side on the lab (the Koding stand-in on images built from Debian packages, the lab GitLab, the',
         'controller playing the Koding host), in one run of `bash tests/benchmark/koding_role.sh`: the collection',
-        'at %s, and now. Produced with %s, Python %s, %d cores;'
+        'as it was %s, and now. Produced with %s, Python %s, %d cores;'
         % (', '.join(row[0] for row in role_rows[:-1]), version.strip(), platform.python_version(), os.cpu_count()),
         'times depend on the machine. Medians of %d runs, except the first deployment.' % options.reps,
         '',
