@@ -6,7 +6,7 @@
 #   - playbooks/site.yml: the no-op run (what AWX users schedule).
 # Prints the figures and writes docs/benchmark-koding.md (or KG_BENCHMARK_KODING_OUTPUT). No timing
 # assertions: it fails only if a run of the collection now fails. Uses the shared Docker engine on 127.0.0.1:
-# run it under `flock /tmp/kg-docker-stack.lock`.
+# run it under `flock -o /tmp/kg-docker-stack.lock` (-o: a dockerd started on the way must not inherit the lock).
 #
 #   bash tests/benchmark/koding_role.sh [--old-ref REF]... [--reps N]
 set -euo pipefail
