@@ -101,7 +101,8 @@ facts:
   description:
     - The host's distribution (from C(/etc/os-release)), architecture and service manager, under the names of
       C(ansible_facts) of the same meaning; a value the host does not tell is V(null).
-    - C(service_mgr) is V(systemd) when systemd runs the host, else the name of the host's first process.
+    - C(service_mgr) follows Ansible's own rule on Linux: the host's first process (unless it is C(init) or a shell),
+      else V(systemd), V(upstart), V(openrc) or V(sysvinit) by what the host has, else V(service).
   returned: always
   type: dict
   sample:
@@ -116,6 +117,7 @@ facts:
 
 import os
 import platform
+import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -153,6 +155,7 @@ def installed_packages(module, packages):
 DISTRIBUTION_NAMES = {'debian': 'Debian', 'ubuntu': 'Ubuntu', 'linuxmint': 'Linux Mint', 'pop': 'Pop!_OS', 'kali': 'Kali'}
 DEBIAN_FAMILY = ('debian', 'ubuntu')
 SYSTEMD_MARKERS = ('/run/systemd/system/', '/dev/.run/systemd/', '/dev/.systemd/')
+FIRST_PROCESS_MANAGERS = {'procd': 'openwrt_init', 'runit-init': 'runit', 'svscan': 'svc', 'openrc-init': 'openrc'}
 
 
 def os_release(text):
@@ -170,12 +173,6 @@ def host_facts():
     ident = release.get('ID', '').lower()
     family = [ident] + release.get('ID_LIKE', '').lower().split()
     version = release.get('VERSION_ID') or None
-    if any(os.path.isdir(marker) for marker in SYSTEMD_MARKERS):
-        service_mgr = 'systemd'
-    else:
-        # As Ansible's service_mgr fact names a first process called init.
-        first = (read_text('/proc/1/comm') or '').strip()
-        service_mgr = ('openrc' if os.path.exists('/sbin/openrc') else 'sysvinit') if first == 'init' else (first or None)
     return dict(
         architecture=platform.machine() or None,
         distribution=DISTRIBUTION_NAMES.get(ident, ident.capitalize()) if ident else None,
@@ -183,8 +180,25 @@ def host_facts():
         distribution_release=release.get('VERSION_CODENAME') or release.get('UBUNTU_CODENAME') or None,
         distribution_version=version,
         os_family='Debian' if any(name in DEBIAN_FAMILY for name in family) else (ident.capitalize() or None),
-        service_mgr=service_mgr,
+        service_mgr=service_manager(),
     )
+
+
+def service_manager():
+    """The service manager as Ansible's service_mgr fact names it on Linux: the first process, unless it is init or a
+    shell (a container's), else what the system has."""
+    first = (read_text('/proc/1/comm') or '').strip()
+    if first and first != 'init' and not first.endswith('sh'):
+        return FIRST_PROCESS_MANAGERS.get(first, first)
+    if any(os.path.isdir(marker) for marker in SYSTEMD_MARKERS):
+        return 'systemd'
+    if shutil.which('initctl') and os.path.exists('/etc/init/'):
+        return 'upstart'
+    if os.path.exists('/sbin/openrc'):
+        return 'openrc'
+    if os.path.exists('/etc/init.d/'):
+        return 'sysvinit'
+    return 'service'
 
 
 def main():

@@ -92,7 +92,7 @@ VERSION_CODENAME=noble
 '''
 
 
-def facts_of(files, systemd=False):
+def facts_of(files, systemd=False, paths=()):
     def fake_read(path):
         return files.get(path)
 
@@ -100,7 +100,10 @@ def facts_of(files, systemd=False):
         return systemd and path == '/run/systemd/system/'
 
     with mock.patch.object(docker_engine_info, 'read_text', fake_read), mock.patch.object(docker_engine_info.os.path, 'isdir', fake_isdir):
-        return docker_engine_info.host_facts()
+        with mock.patch.object(docker_engine_info.os.path, 'exists', lambda path: path in paths), mock.patch.object(
+            docker_engine_info.shutil, 'which', lambda name: None
+        ):
+            return docker_engine_info.host_facts()
 
 
 def test_the_facts_of_an_ubuntu_host_under_systemd():
@@ -125,4 +128,11 @@ def test_the_facts_of_a_host_that_tells_nothing():
     facts = facts_of({})
     assert facts['distribution'] is None
     assert facts['os_family'] is None
-    assert facts['service_mgr'] is None
+    assert facts['service_mgr'] == 'service'
+
+
+def test_a_container_whose_first_process_is_a_shell_has_the_init_scripts_as_service_manager():
+    # As Ansible's service_mgr fact: a shell (or init) as the first process says nothing.
+    assert facts_of({'/proc/1/comm': 'sh\n'}, paths=('/etc/init.d/',))['service_mgr'] == 'sysvinit'
+    assert facts_of({'/proc/1/comm': 'bash\n'}, paths=('/etc/init.d/', '/sbin/openrc'))['service_mgr'] == 'openrc'
+    assert facts_of({'/proc/1/comm': 'runit-init\n'})['service_mgr'] == 'runit'
