@@ -101,8 +101,8 @@ facts:
   description:
     - The host's distribution (from C(/etc/os-release)), architecture and service manager, under the names of
       C(ansible_facts) of the same meaning; a value the host does not tell is V(null).
-    - C(service_mgr) follows Ansible's own rule on Linux: the host's first process (unless it is C(init) or a shell),
-      else V(systemd), V(upstart), V(openrc) or V(sysvinit) by what the host has, else V(service).
+    - C(service_mgr) follows Ansible's own rule on Linux. It is the host's first process (unless that is C(init) or
+      a shell), else V(systemd), V(upstart), V(openrc) or V(sysvinit) by what the host has, else V(service).
   returned: always
   type: dict
   sample:
