@@ -12,8 +12,9 @@ version_added: 0.1.0
 description:
   - Reads, in one pass and without writing anything, what the C(koding.gitlab.docker_engine) role needs to know to
     skip its package and service tasks on a host already prepared, whether Debian packages are installed, whether
-    files exist, the versions of the engine, of Compose and of a Compose plugin binary, and whether the service is
-    enabled.
+    files exist, the versions of the engine, of Compose and of a Compose plugin binary, whether the service is
+    enabled, and the few host facts the role decides with (distribution, architecture, service manager), so that a
+    play needs no fact gathering for it.
   - The commands run side by side; one that is missing, fails or takes longer than O(timeout) answers V(null).
 author:
   - koding.gitlab maintainers (@koding-gitlab)
@@ -96,13 +97,32 @@ enabled:
   returned: always
   type: str
   sample: enabled
+facts:
+  description:
+    - The host's distribution (from C(/etc/os-release)), architecture and service manager, under the names of
+      C(ansible_facts) of the same meaning; a value the host does not tell is V(null).
+    - C(service_mgr) follows Ansible's own rule on Linux. It is the host's first process (unless that is C(init) or
+      a shell), else V(systemd), V(upstart), V(openrc) or V(sysvinit) by what the host has, else V(service).
+  returned: always
+  type: dict
+  sample:
+    architecture: x86_64
+    distribution: Debian
+    distribution_major_version: "12"
+    distribution_release: bookworm
+    distribution_version: "12"
+    os_family: Debian
+    service_mgr: systemd
 """
 
 import os
+import platform
+import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers
+from ansible_collections.koding.gitlab.plugins.module_utils._host_files import read_text
 
 
 def argument_spec():
@@ -131,6 +151,56 @@ def installed_packages(module, packages):
     return installed
 
 
+# The distributions whose C(ID) Ansible spells otherwise than capitalized, and the os_family of the Debian ones.
+DISTRIBUTION_NAMES = {'debian': 'Debian', 'ubuntu': 'Ubuntu', 'linuxmint': 'Linux Mint', 'pop': 'Pop!_OS', 'kali': 'Kali'}
+DEBIAN_FAMILY = ('debian', 'ubuntu')
+SYSTEMD_MARKERS = ('/run/systemd/system/', '/dev/.run/systemd/', '/dev/.systemd/')
+FIRST_PROCESS_MANAGERS = {'procd': 'openwrt_init', 'runit-init': 'runit', 'svscan': 'svc', 'openrc-init': 'openrc'}
+
+
+def os_release(text):
+    """The KEY=value pairs of an os-release file, unquoted."""
+    values = {}
+    for line in (text or '').splitlines():
+        key, equals, value = line.strip().partition('=')
+        if equals and key and not key.startswith('#'):
+            values[key] = value.strip().strip('"\'')
+    return values
+
+
+def host_facts():
+    release = os_release(read_text('/etc/os-release') or read_text('/usr/lib/os-release'))
+    ident = release.get('ID', '').lower()
+    family = [ident] + release.get('ID_LIKE', '').lower().split()
+    version = release.get('VERSION_ID') or None
+    return dict(
+        architecture=platform.machine() or None,
+        distribution=DISTRIBUTION_NAMES.get(ident, ident.capitalize()) if ident else None,
+        distribution_major_version=version.split('.')[0] if version else None,
+        distribution_release=release.get('VERSION_CODENAME') or release.get('UBUNTU_CODENAME') or None,
+        distribution_version=version,
+        os_family='Debian' if any(name in DEBIAN_FAMILY for name in family) else (ident.capitalize() or None),
+        service_mgr=service_manager(),
+    )
+
+
+def service_manager():
+    """The service manager as Ansible's service_mgr fact names it on Linux: the first process, unless it is init or a
+    shell (a container's), else what the system has."""
+    first = (read_text('/proc/1/comm') or '').strip()
+    if first and first != 'init' and not first.endswith('sh'):
+        return FIRST_PROCESS_MANAGERS.get(first, first)
+    if any(os.path.isdir(marker) for marker in SYSTEMD_MARKERS):
+        return 'systemd'
+    if shutil.which('initctl') and os.path.exists('/etc/init/'):
+        return 'upstart'
+    if os.path.exists('/sbin/openrc'):
+        return 'openrc'
+    if os.path.exists('/etc/init.d/'):
+        return 'sysvinit'
+    return 'service'
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
@@ -147,6 +217,7 @@ def main():
         changed=False,
         packages=installed_packages(module, params['packages']),
         files=dict((path, os.path.exists(path)) for path in params['files']),
+        facts=host_facts(),
     )
     result.update(answers(module, commands, params['timeout']))
     module.exit_json(**result)

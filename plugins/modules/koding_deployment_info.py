@@ -63,6 +63,19 @@ options:
       - Whether to read Docker's data directory (C(docker info)), which also tells whether the engine answers.
     type: bool
     default: false
+  secrets_file:
+    description:
+      - The secret store of M(koding.gitlab.koding_secrets) to read O(secret_names) from, so that a run that finds them
+        all kept needs no run of that module.
+      - The answer then holds secrets; the module's action hides it from the output, and the task registering it
+        should be C(no_log) where it is shown otherwise.
+    type: path
+  secret_names:
+    description:
+      - The names to read from O(secrets_file).
+    type: list
+    elements: str
+    default: []
   timeout:
     description:
       - Seconds each Docker command may take.
@@ -131,6 +144,13 @@ mongo_volume:
   description: When O(mongo_volume) was created; V(null) when unset or when the volume does not exist.
   returned: always
   type: str
+secrets:
+  description:
+    - The values of O(secret_names) in O(secrets_file), when it is kept as M(koding.gitlab.koding_secrets) keeps it
+      (a regular file of mode 0600, owned by root when read as root, holding a JSON object with a value for each name,
+      and no temporary file of a killed write beside it); else V(null), and that module has work to do.
+  returned: always
+  type: dict
 docker_root:
   description: Docker's data directory; V(null) when O(docker_root) is false or the engine does not answer.
   returned: always
@@ -146,9 +166,13 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.koding.gitlab.plugins.module_utils._host_commands import answers
+from ansible_collections.koding.gitlab.plugins.module_utils._host_files import read_text
+from ansible_collections.koding.gitlab.plugins.module_utils._private_file import is_private, stale_temporaries
 
 # A stamp is one short line; more is not a stamp of the role's.
 STAMP_LIMIT = 1000
+# A secret store is small; a larger file is not one to read here (koding_secrets says what to do with it).
+SECRETS_LIMIT = 1024 * 1024
 CONTAINER_KEYS = ('Service', 'State', 'Health', 'Name', 'Publishers')
 
 
@@ -162,6 +186,8 @@ def argument_spec():
         sources=dict(type='list', elements='str', default=[]),
         mongo_volume=dict(type='str', default=''),
         docker_root=dict(type='bool', default=False),
+        secrets_file=dict(type='path'),
+        secret_names=dict(type='list', elements='str', default=[], no_log=False),
         timeout=dict(type='int', default=60),
     )
 
@@ -170,14 +196,6 @@ def read_bytes(path):
     try:
         with open(path, 'rb') as handle:
             return handle.read()
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def read_text(path, limit=-1):
-    try:
-        with open(path, encoding='utf-8') as handle:
-            return handle.read(limit)
     except (OSError, ValueError, TypeError):
         return None
 
@@ -196,6 +214,25 @@ def directory_mode(path):
         return '%04o' % stat.S_IMODE(os.stat(path).st_mode)
     except (OSError, ValueError):
         return None
+
+
+def kept_secrets(path, names):
+    """The values of NAMES in the store at PATH when it is kept as koding_secrets keeps it; else None."""
+    if not path or not names:
+        return None
+    try:
+        info = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    if not is_private(info) or info.st_size > SECRETS_LIMIT or stale_temporaries(path):
+        return None
+    try:
+        stored = json.loads(read_bytes(path) or b'')
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(stored, dict) or not all(isinstance(stored.get(name), str) and stored[name] for name in names):
+        return None
+    return dict((name, stored[name]) for name in names)
 
 
 def container_rows(listing):
@@ -231,6 +268,7 @@ def main():
         files=files,
         stamps=dict((name, stripped(read_text(path, STAMP_LIMIT))) for name, path in params['stamps'].items()),
         sources=dict((relpath, read_text(os.path.join(checkout_dir, relpath))) for relpath in params['sources']),
+        secrets=kept_secrets(params['secrets_file'], params['secret_names']),
     )
     result.update(answers(module, commands, params['timeout']))
     result['containers'] = container_rows(result['containers'])

@@ -114,6 +114,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.koding.gitlab.plugins.module_utils._host_files import read_text
 from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
 from ansible_collections.koding.gitlab.plugins.module_utils._private_dir import private_dir_problem
 from ansible_collections.koding.gitlab.plugins.module_utils._private_file import PRIVATE_MODE, remove_stale, stale_temporaries, write_private
@@ -324,14 +325,6 @@ def write(module, credentials_file):
             **result,
         )
     return result
-
-
-def read_text(path):
-    try:
-        with open(path, encoding='utf-8') as handle:
-            return handle.read()
-    except (OSError, ValueError):
-        return None
 
 
 def main():

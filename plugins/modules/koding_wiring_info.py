@@ -116,7 +116,7 @@ def check_dns(parts, team):
             'dns',
             False,
             'Koding is addressed by the IP address %s, so %s cannot exist' % (host, team_host),
-            'Give Koding a host name with a wildcard record (or <ip>.nip.io) in gitlab_wiring_koding_host.',
+            'Give Koding a host name with a wildcard record (or <ip>.nip.io) in gitlab_wiring_koding_hostname.',
         )
     host_addresses = resolve(host)
     team_addresses = resolve(team_host)

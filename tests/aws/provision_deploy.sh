@@ -181,7 +181,7 @@ all:
 INVENTORY
 
 # The provision_aws section and the lab's stage variables. The security group's
-# Koding port comes from gitlab_wiring_koding_port, which provision.yml passes.
+# Koding port comes from gitlab_wiring_koding_public_port, which provision.yml passes.
 cat >"${WORK}/vars.yml" <<VARS
 ---
 provision_aws:
@@ -196,7 +196,7 @@ provision_aws:
   eip_allocation_id: ${ALLOCATION_ID}
   wait_timeout: 60
 
-gitlab_wiring_koding_port: ${KODING_PORT}
+gitlab_wiring_koding_public_port: ${KODING_PORT}
 gitlab_wiring_credentials_path: ${WORK}/gitlab-wiring.json
 
 docker_engine_source: distribution
@@ -261,7 +261,7 @@ hostnames:
 compose:
   ansible_host: public_ip_address
   ansible_user: "'root'"
-  gitlab_wiring_koding_host: public_ip_address ~ '.nip.io'
+  gitlab_wiring_koding_hostname: public_ip_address ~ '.nip.io'
 keyed_groups: []
 groups:
   koding: true

@@ -97,7 +97,7 @@ def main(record, project_source):
     frozen = frozen_values(extravars)
     if frozen:
         problems.append('the job template holds values of the environment awx_setup.yml ran in: %s' % ', '.join(frozen))
-    extravars.update(gitlab_wiring_koding_host='koding.localhost', gitlab_wiring_koding_port=PORT)
+    extravars.update(gitlab_wiring_koding_hostname='koding.localhost', gitlab_wiring_koding_public_port=PORT)
     write(os.path.join(pdd, 'env', 'extravars'), json.dumps(extravars))
 
     # env/settings: facts cached in the artifacts, as AWX's fact cache does.

@@ -23,7 +23,7 @@ LAB_GROUP_VARS = os.path.join(HERE, '..', '..', 'playbooks', 'inventories', 'lab
 def main(output, project_url):
     with open(LAB_GROUP_VARS) as handle:
         host_vars = yaml.safe_load(handle)
-    for name in ('koding_team_admin_email', 'koding_team_admin_password', 'gitlab_wiring_koding_host'):
+    for name in ('koding_team_admin_email', 'koding_team_admin_password', 'gitlab_wiring_koding_hostname'):
         host_vars.pop(name, None)  # the job template's credential and its survey give these
     with open(os.environ['KG_AWX_LAB_VARS']) as handle:
         host_vars.update(yaml.safe_load(handle))

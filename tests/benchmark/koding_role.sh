@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark of the koding role and the main playbook on the lab, side by side with the collection as
-# it was before "build once, start many" (the old always-`build` backend command):
+# Benchmark of the koding role and the main playbook on the lab, side by side with earlier commits of the
+# collection (by default f1378f8, before the roles were made thin over modules; --old-ref build adds the last
+# commit whose backend still built on every start):
 #   - the koding role: a run with nothing built until Koding is healthy, a no-op re-run, a backend restart;
 #   - playbooks/site.yml: the no-op run (what AWX users schedule).
 # Prints the figures and writes docs/benchmark-koding.md (or KG_BENCHMARK_KODING_OUTPUT). No timing
-# assertions: it fails only if a run fails. Uses the shared Docker engine on 127.0.0.1: run it under
-# `flock /tmp/kg-docker-stack.lock`.
+# assertions: it fails only if a run of the collection now fails. Uses the shared Docker engine on 127.0.0.1:
+# run it under `flock -o /tmp/kg-docker-stack.lock` (-o: a dockerd started on the way must not inherit the lock).
 #
-#   bash tests/benchmark/koding_role.sh [--old-ref REF] [--reps N]
+#   bash tests/benchmark/koding_role.sh [--old-ref REF]... [--reps N]
 set -euo pipefail
 
 # shellcheck source=../../.ci/lib.sh

@@ -65,7 +65,7 @@ class Stack:
         extra = {
             "lab_dir": self.lab_dir,
             "koding_project_name": self.project,
-            "gitlab_wiring_koding_port": self.koding_port,
+            "gitlab_wiring_koding_public_port": self.koding_port,
             "koding_gitlab_url": self.gitlab_container_url,
             # GitLab's deliveries reach Koding by the names Koding is published under.
             "koding_backend_networks": [{"name": self.network, "aliases": self.public_names}],
@@ -83,7 +83,7 @@ class Stack:
                     "koding_tls_https_port": self.https_port,
                     "koding_tls_http_port": self.http_port,
                     # GitLab is given the front's port; Koding's own port is the backend's.
-                    "gitlab_wiring_koding_port": self.https_port,
+                    "gitlab_wiring_koding_public_port": self.https_port,
                     "koding_public_port": self.koding_port,
                     "koding_backend_networks": [{"name": self.network}],
                     "koding_tls_networks": [{"name": self.network, "aliases": self.public_names}],

@@ -73,14 +73,14 @@ def lab_group_vars(work):
     """The lab's settings for the Koding host: what a user's group_vars would hold for theirs."""
     with open(LAB_GROUP_VARS) as handle:
         settings = yaml.safe_load(handle)
-    for name in ('gitlab_wiring_koding_host', 'koding_team_admin_email', 'koding_team_admin_password'):
+    for name in ('gitlab_wiring_koding_hostname', 'koding_team_admin_email', 'koding_team_admin_password'):
         settings.pop(name)  # the quick start's inventory sets these
     with open(os.environ['KG_QUICKSTART_LAB_VARS']) as handle:
         settings.update(yaml.safe_load(handle))
     settings.update(
         lab_dir=os.path.join(work, 'lab'),
         koding_project_name='koding-quickstart',
-        gitlab_wiring_koding_port=PORT,
+        gitlab_wiring_koding_public_port=PORT,
         koding_gitlab_url=os.environ['KG_QUICKSTART_GITLAB_CONTAINER_URL'],
         koding_backend_networks=[{'name': os.environ['KG_QUICKSTART_NETWORK'], 'aliases': ['koding.localhost', 'gitlab.koding.localhost']}],
         # The controller plays the Koding host. It runs as root and has no sudo: become through su.

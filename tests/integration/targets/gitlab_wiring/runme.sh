@@ -109,7 +109,7 @@ koding:
     koding-input-check:
       ansible_connection: local
       ansible_python_interpreter: "{{ ansible_playbook_python }}"
-      gitlab_wiring_koding_host: koding.example.com
+      gitlab_wiring_koding_hostname: koding.example.com
       gitlab_wiring_credentials_path: ${WORK}/${profile}/site/private/credentials.json
       koding_base_dir: ${WORK}/${profile}/site/stack
       koding_public_port: 3000

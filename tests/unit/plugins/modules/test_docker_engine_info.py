@@ -52,6 +52,9 @@ def test_a_prepared_host(tmp_path):
         },
         dpkg='docker.io installed\ndocker-compose-v2 installed\n',
     )
+    facts = result.pop('facts')
+    names = {'architecture', 'distribution', 'distribution_major_version', 'distribution_release', 'distribution_version', 'os_family'}
+    assert set(facts) == names | {'service_mgr'}
     assert result == dict(
         changed=False,
         warnings=[],
@@ -78,3 +81,58 @@ def test_a_bare_host(tmp_path):
 def test_a_bad_timeout_is_refused():
     result = run_main(docker_engine_info.main, dict(timeout=-1), NO_REQUESTS, None, expect_fail=True)
     assert 'timeout must be' in result['msg']
+
+
+UBUNTU = '''NAME="Ubuntu"
+VERSION_ID="24.04"
+# a comment
+ID=ubuntu
+ID_LIKE=debian
+VERSION_CODENAME=noble
+'''
+
+
+def facts_of(files, systemd=False, paths=()):
+    def fake_read(path):
+        return files.get(path)
+
+    def fake_isdir(path):
+        return systemd and path == '/run/systemd/system/'
+
+    with mock.patch.object(docker_engine_info, 'read_text', fake_read), mock.patch.object(docker_engine_info.os.path, 'isdir', fake_isdir):
+        with mock.patch.object(docker_engine_info.os.path, 'exists', lambda path: path in paths), mock.patch.object(
+            docker_engine_info.shutil, 'which', lambda name: None
+        ):
+            return docker_engine_info.host_facts()
+
+
+def test_the_facts_of_an_ubuntu_host_under_systemd():
+    facts = facts_of({'/etc/os-release': UBUNTU}, systemd=True)
+    assert facts['distribution'] == 'Ubuntu'
+    assert facts['distribution_version'] == '24.04'
+    assert facts['distribution_major_version'] == '24'
+    assert facts['distribution_release'] == 'noble'
+    assert facts['os_family'] == 'Debian'
+    assert facts['service_mgr'] == 'systemd'
+
+
+def test_the_facts_of_a_host_outside_the_debian_family():
+    facts = facts_of({'/usr/lib/os-release': 'ID="fedora"\nVERSION_ID=40\n', '/proc/1/comm': 'tini\n'})
+    assert facts['distribution'] == 'Fedora'
+    assert facts['os_family'] == 'Fedora'
+    assert facts['distribution_release'] is None
+    assert facts['service_mgr'] == 'tini'
+
+
+def test_the_facts_of_a_host_that_tells_nothing():
+    facts = facts_of({})
+    assert facts['distribution'] is None
+    assert facts['os_family'] is None
+    assert facts['service_mgr'] == 'service'
+
+
+def test_a_container_whose_first_process_is_a_shell_has_the_init_scripts_as_service_manager():
+    # As Ansible's service_mgr fact: a shell (or init) as the first process says nothing.
+    assert facts_of({'/proc/1/comm': 'sh\n'}, paths=('/etc/init.d/',))['service_mgr'] == 'sysvinit'
+    assert facts_of({'/proc/1/comm': 'bash\n'}, paths=('/etc/init.d/', '/sbin/openrc'))['service_mgr'] == 'openrc'
+    assert facts_of({'/proc/1/comm': 'runit-init\n'})['service_mgr'] == 'runit'

@@ -111,3 +111,35 @@ def test_a_bad_timeout_is_refused(tmp_path):
     base, args = deployment(tmp_path)
     result = run_main(koding_deployment_info.main, dict(args, timeout=0), NO_REQUESTS, None, expect_fail=True)
     assert 'timeout must be' in result['msg']
+
+
+NAMES = ['jwt_secret', 'gitlab_system_hook_token']
+
+
+def store(tmp_path, content, mode=0o600):
+    path = tmp_path / 'secrets.json'
+    path.write_text(content, encoding='utf-8')
+    os.chmod(path, mode)
+    return str(path)
+
+
+def test_kept_secrets_are_read_from_a_private_store(tmp_path):
+    path = store(tmp_path, json.dumps(dict(jwt_secret='j' * 64, gitlab_system_hook_token='h' * 64, superadmin_password='p' * 64)))
+    assert koding_deployment_info.kept_secrets(path, NAMES) == dict(jwt_secret='j' * 64, gitlab_system_hook_token='h' * 64)
+
+
+def test_a_store_the_secrets_module_has_work_on_gives_no_secrets(tmp_path):
+    kept = json.dumps(dict(jwt_secret='j' * 64, gitlab_system_hook_token='h' * 64))
+    assert koding_deployment_info.kept_secrets(store(tmp_path, kept, mode=0o644), NAMES) is None
+    assert koding_deployment_info.kept_secrets(store(tmp_path, json.dumps(dict(jwt_secret='j' * 64))), NAMES) is None
+    assert koding_deployment_info.kept_secrets(store(tmp_path, json.dumps(dict(jwt_secret='', gitlab_system_hook_token='h'))), NAMES) is None
+    assert koding_deployment_info.kept_secrets(store(tmp_path, '["not", "an", "object"]'), NAMES) is None
+    assert koding_deployment_info.kept_secrets(store(tmp_path, '{broken'), NAMES) is None
+    assert koding_deployment_info.kept_secrets(str(tmp_path / 'missing.json'), NAMES) is None
+    assert koding_deployment_info.kept_secrets(None, NAMES) is None
+
+
+def test_a_store_beside_a_killed_write_gives_no_secrets(tmp_path):
+    path = store(tmp_path, json.dumps(dict(jwt_secret='j' * 64, gitlab_system_hook_token='h' * 64)))
+    with mock.patch.object(koding_deployment_info, 'stale_temporaries', return_value=[path + '.abcdefgh']):
+        assert koding_deployment_info.kept_secrets(path, NAMES) is None
