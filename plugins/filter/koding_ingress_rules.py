@@ -11,8 +11,8 @@ version_added: 0.1.0
 description:
   - Returns the ingress rules of the Koding host's security group, in the form of C(amazon.aws.ec2_security_group)'s
     O(amazon.aws.ec2_security_group#module:rules), one rule per port list and address family.
-  - Without a TLS front (O(tls=none)) Koding's own port is open to the world, IPv4 and IPv6.
-  - With a front (O(tls=files) or O(tls=acme)) the https and http ports are open to the world (http redirects to https
+  - Without a TLS front (an input of V(none)) Koding's own port is open to the world, IPv4 and IPv6.
+  - With a front (V(files) or V(acme)) the https and http ports are open to the world (http redirects to https
     and answers ACME's HTTP-01 challenge), and Koding's own port only from O(backend_cidrs).
   - SSH (22) is open from O(admin_cidrs) only, Klient (56789) from O(klient_cidrs) only.
   - Port 9001 (supervisord's console in the backend container) is never opened; a port given as 9001, or as 22 or
