@@ -27,6 +27,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     requests,
     secret_variants,
     send_with_retries,
+    tls_verify,
 )
 
 # A guard against a server that keeps announcing a next page forever.
@@ -194,7 +195,7 @@ class GitlabClient(object):
             self.session.headers['Authorization'] = 'Bearer %s' % oauth_token
             self.session.auth = _HeaderAuth('Authorization', 'Bearer %s' % oauth_token)
         # Passed on every request as well (see _http.send): REQUESTS_CA_BUNDLE would win over the session's.
-        self.verify = False if not validate_certs else (ca_path or True)
+        self.verify = tls_verify(validate_certs, ca_path)
         self.session.verify = self.verify
 
     # -- messages ------------------------------------------------------------------------

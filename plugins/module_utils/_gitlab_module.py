@@ -112,8 +112,6 @@ class GitlabModule(AnsibleModule):
         problems.append(validate_token(self.token, 'api_token (from %s)' % TOKEN_ENV if env_token else 'api_token', ascii_only=True))
         problems.append(validate_token(self.oauth_token, 'api_oauth_token', ascii_only=True))
         problems.extend(connection_option_problems(params))
-        if params['ca_path'] is not None and not os.path.exists(params['ca_path']):
-            problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
         for option in self.url_options:
             if params.get(option) is not None:
                 problems.append(validate_http_url(params[option], option))

@@ -22,6 +22,7 @@ import email.utils
 import ipaddress
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -325,12 +326,20 @@ MAX_RETRIES = 100
 
 
 def connection_option_problems(params):
-    """The problems of the connection options every module has (timeout, max_retries, max_retry_wait)."""
-    return [
+    """The problems of the connection options every module has (timeout, max_retries, max_retry_wait, ca_path)."""
+    problems = [
         validate_number(params['timeout'], 'timeout', 0, MAX_SECONDS, exclusive_minimum=True),
         validate_number(params['max_retry_wait'], 'max_retry_wait', 0, MAX_SECONDS),
         validate_number(params['max_retries'], 'max_retries', 0, MAX_RETRIES),
     ]
+    if params.get('ca_path') is not None and not os.path.exists(params['ca_path']):
+        problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
+    return problems
+
+
+def tls_verify(validate_certs, ca_path=None):
+    """requests' verify for the TLS options: False, the CA bundle when one is given, else True (the system's store)."""
+    return False if not validate_certs else (ca_path or True)
 
 
 def fail_on_option_problems(module, problems):

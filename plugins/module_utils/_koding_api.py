@@ -25,6 +25,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     requests,
     secret_variants,
     send_with_retries,
+    tls_verify,
 )
 
 # Koding's rule for team slugs (servers/lib/server/handlers/createteam.coffee, validators.coffee
@@ -140,8 +141,7 @@ class KodingClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
-        # As the GitLab client: the CA bundle, when given, instead of the system's store.
-        self.verify = False if not validate_certs else (ca_path or True)
+        self.verify = tls_verify(validate_certs, ca_path)
         self._sleep = sleep
         self._secrets = []
         for secret in secrets:

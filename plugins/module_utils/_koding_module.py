@@ -14,8 +14,6 @@ client, and turns KodingError into fail_json.
 
 from __future__ import annotations
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
@@ -71,8 +69,6 @@ class KodingModule(AnsibleModule):
         """Every problem found in the options without asking Koding; each message names its option."""
         params = self.params
         problems = [validate_http_url(params['url'], 'url')] + connection_option_problems(params)
-        if params.get('ca_path') is not None and not os.path.exists(params['ca_path']):
-            problems.append('Option ca_path names %r, which does not exist; give a CA bundle (PEM file) or a directory of CA certificates.' % params['ca_path'])
         problems.extend(validate_token(params.get(option), option, ascii_only=True) for option in self.token_options)
         problems.extend(self._option_checks(params) if self._option_checks else ())
         return problems
