@@ -8,6 +8,7 @@
 #   kg_collection_tree          copy the collection to .cache/ansible_collections/koding/gitlab
 #   kg_gitlab_lab_start NAME PROFILE  start a lab GitLab, export KG_GITLAB_<NAME>_URL
 #   kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS  the same in a container on a Docker network
+#   kg_pebble_container NAME NETWORK PKI_DIR HTTP_PORT TLS_PORT  Pebble, an ACME CA, on that network as pebble
 #   kg_upstream_npm             npm packages for upstream Koding's own code, in .cache/upstream-npm
 #   kg_mongo_lab_npm            Node 0.10, upstream's Mongo driver and mongosh for the lab Mongo's tests, in .cache/
 #   kg_upstream_real            Node 0.10.48 and upstream Koding's whole npm tree (tests/upstream/real), in .cache/upstream-real
@@ -584,6 +585,46 @@ kg_gitlab_lab_container() {
     printf -v "${container_var}" '%s' "http://${alias}:${port}"
     export "${var?}" "${container_var?}"
     kg_log "lab GitLab '${name}' (${profile}) in container ${container}: ${url} from this host, http://${alias}:${port} on ${network}"
+}
+
+# kg_pebble_container NAME NETWORK PKI_DIR HTTP_PORT TLS_PORT: runs Pebble (Debian's, from the lab's caddy image,
+# tests/lab/koding/build.sh builds it) as the ACME CA of a TLS front, in the container koding-lab-pebble-NAME on the
+# Docker network NETWORK under the name pebble (directory https://pebble:14000/dir). PKI_DIR holds its own https
+# certificate, pebble.pem and pebble.key (extensions/molecule/koding_tls/make_certs.py makes them, with ca.pem, the
+# root they chain to); HTTP_PORT and TLS_PORT are the front's, where Pebble validates HTTP-01 and TLS-ALPN-01. No
+# sleep before validating and no nonce refused at random (Pebble's test defaults make runs slow and flaky). Its
+# management port is published on 127.0.0.1 only, to fetch the root it issues from, which it makes anew each
+# time it starts: written to PKI_DIR/pebble-root.pem.
+kg_pebble_container() {
+    local name="${1:-}" network="${2:-}" pki="${3:-}" http_port="${4:-}" tls_port="${5:-}"
+    if [ -z "${name}" ] || [ -z "${network}" ] || [ -z "${pki}" ] || [ -z "${http_port}" ] || [ -z "${tls_port}" ]; then
+        kg_die "usage: kg_pebble_container NAME NETWORK PKI_DIR HTTP_PORT TLS_PORT"
+    fi
+    local image="koding-lab/caddy:2.6" container="koding-lab-pebble-${name,,}" port waited=0
+    docker image inspect "${image}" >/dev/null 2>&1 || kg_die "no image ${image}: run tests/lab/koding/build.sh first"
+    cat >"${pki}/pebble.json" <<CONFIG
+{"pebble": {"listenAddress": "0.0.0.0:14000", "managementListenAddress": "0.0.0.0:15000",
+            "certificate": "/pki/pebble.pem", "privateKey": "/pki/pebble.key",
+            "httpPort": ${http_port}, "tlsPort": ${tls_port},
+            "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+CONFIG
+    docker rm -f "${container}" >/dev/null 2>&1 || true
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    docker run -d --name "${container}" --network "${network}" --network-alias pebble \
+        --label org.koding-lab.role=pebble -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
+        -p "127.0.0.1:${port}:15000" --mount "type=bind,source=${pki},target=/pki,readonly" \
+        "${image}" pebble -config /pki/pebble.json >/dev/null \
+        || kg_die "starting Pebble in container ${container} failed"
+    KG_LAB_CONTAINERS+=("${container}")
+    until curl -fsS --cacert "${pki}/ca.pem" -o "${pki}/pebble-root.pem" "https://127.0.0.1:${port}/roots/0" 2>/dev/null; do
+        if [ "${waited}" -ge 150 ] || [ "$(docker inspect -f '{{.State.Running}}' "${container}" 2>/dev/null)" != true ]; then
+            docker logs --tail 20 "${container}" >&2 || true
+            kg_die "Pebble in container ${container} did not answer on 127.0.0.1:${port}"
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    kg_log "Pebble '${name}' in container ${container}: https://pebble:14000/dir on ${network}, its root in ${pki#"${KG_ROOT}"/}/pebble-root.pem"
 }
 
 kg_cleanup() {

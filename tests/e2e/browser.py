@@ -43,14 +43,14 @@ class Browser:
         self.profile_dir = tempfile.mkdtemp(prefix="e2e-chromium-")
         env = dict(os.environ)
         if self.stack.tls_dir:
-            # Chromium on Linux trusts the CA certificates of the NSS database in $HOME/.pki/nssdb: the lab CA goes
-            # there (trusted for servers, "C,,"), in a home of this profile's own; nothing else is relaxed.
+            # Chromium on Linux trusts the CA certificates of the NSS database in $HOME/.pki/nssdb: the CA the front's
+            # certificate chains to (the lab CA, or Pebble's root) goes there (trusted for servers, "C,,"), in a home
+            # of this profile's own; nothing else is relaxed.
             env["HOME"] = self.profile_dir
             nssdb = os.path.join(self.profile_dir, ".pki", "nssdb")
             os.makedirs(nssdb)
             subprocess.run(["certutil", "-N", "-d", "sql:" + nssdb, "--empty-password"], check=True)
-            ca = os.path.join(self.stack.tls_dir, "ca.pem")
-            subprocess.run(["certutil", "-A", "-d", "sql:" + nssdb, "-n", "koding-lab-ca", "-t", "C,,", "-i", ca], check=True)
+            subprocess.run(["certutil", "-A", "-d", "sql:" + nssdb, "-n", "koding-front-ca", "-t", "C,,", "-i", self.stack.trusted_ca], check=True)
         self.playwright = sync_playwright().start()
         self.context = self.playwright.chromium.launch_persistent_context(
             os.path.join(self.profile_dir, "chromium"),

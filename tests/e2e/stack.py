@@ -14,8 +14,11 @@ import requests
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEAM = "gitlab"
-# Where tests/e2e/run.sh puts the lab CA in the lab GitLab's container (Omnibus GitLab's trusted-certs).
-GITLAB_TRUSTED_CA = "/etc/gitlab/trusted-certs/koding-lab-ca.pem"
+# Where tests/e2e/run.sh puts the CA the front's certificate chains to (the lab CA, or Pebble's root) in the lab
+# GitLab's container (Omnibus GitLab's trusted-certs).
+GITLAB_TRUSTED_CA = "/etc/gitlab/trusted-certs/koding-front-ca.pem"
+# Pebble's directory on the lab's network (tests/e2e/run.sh starts it with kg_pebble_container, .ci/lib.sh).
+PEBBLE_DIRECTORY = "https://pebble:14000/dir"
 
 
 class Stack:
@@ -30,9 +33,13 @@ class Stack:
         self.network = env["E2E_NETWORK"]
         self.project = env["E2E_PROJECT"]
         self.koding_port = int(env["E2E_KODING_PORT"])  # Koding's own port (http, 127.0.0.1)
-        # The koding role's TLS front, with a certificate from the lab CA run.sh made (E2E_TLS_DIR), which GitLab's
-        # container and the browser trust; without E2E_TLS_DIR the plain-http path.
+        # The koding role's TLS front (E2E_TLS_MODE): files, a certificate from the lab CA run.sh made in E2E_TLS_DIR;
+        # acme, certificates Caddy obtains from Pebble, whose own https certificate chains to that lab CA. GitLab's
+        # container and the browser trust the CA the front's certificate chains to (trusted_ca). Without
+        # E2E_TLS_DIR the plain-http path.
         self.tls_dir = env.get("E2E_TLS_DIR") or None
+        self.tls_mode = (env.get("E2E_TLS_MODE") or "files") if self.tls_dir else "none"
+        self.trusted_ca = os.path.join(self.tls_dir, "pebble-root.pem" if self.tls_mode == "acme" else "ca.pem") if self.tls_dir else None
         self.https_port = int(env.get("E2E_KODING_HTTPS_PORT") or 0)
         self.http_port = int(env.get("E2E_KODING_HTTP_PORT") or 0)
         self.lab_dir = env["E2E_LAB_DIR"]
@@ -42,7 +49,7 @@ class Stack:
         scheme, port = ("https", self.https_port) if self.tls_dir else ("http", self.koding_port)
         self.koding_url = "%s://koding.localhost:%d" % (scheme, port)
         self.team_url = "%s://%s.koding.localhost:%d" % (scheme, TEAM, port)
-        # The front starts with a certificate that expires in 5 days; test_renewal replaces it (koding_tls: files).
+        # koding_tls: files. The front starts with a certificate that expires in 5 days; a renewal test replaces it.
         self.certificate = "short.pem"
         os.makedirs(self.output, exist_ok=True)
         self.runs = 0
@@ -74,12 +81,27 @@ class Stack:
         }
         if self.tls_dir:
             # The front holds Koding's names on GitLab's network; the backend joins it only to reach GitLab.
+            if self.tls_mode == "acme":
+                extra.update(
+                    {
+                        "koding_tls": "acme",
+                        "koding_tls_acme_directory": PEBBLE_DIRECTORY,
+                        # The CA Pebble's own https endpoint is checked with.
+                        "koding_tls_acme_ca_root_file": os.path.join(self.tls_dir, "ca.pem"),
+                        "koding_tls_acme_email": "admin@koding.lab.test",
+                    }
+                )
+            else:
+                extra.update(
+                    {
+                        "koding_tls": "files",
+                        "koding_tls_certificate_file": os.path.join(self.tls_dir, self.certificate),
+                        "koding_tls_chain_file": os.path.join(self.tls_dir, "chain.pem"),
+                        "koding_tls_key_file": os.path.join(self.tls_dir, "site.key"),
+                    }
+                )
             extra.update(
                 {
-                    "koding_tls": "files",
-                    "koding_tls_certificate_file": os.path.join(self.tls_dir, self.certificate),
-                    "koding_tls_chain_file": os.path.join(self.tls_dir, "chain.pem"),
-                    "koding_tls_key_file": os.path.join(self.tls_dir, "site.key"),
                     "koding_tls_https_port": self.https_port,
                     "koding_tls_http_port": self.http_port,
                     # GitLab is given the front's port; Koding's own port is the backend's.
@@ -88,14 +110,14 @@ class Stack:
                     "koding_backend_networks": [{"name": self.network}],
                     "koding_tls_networks": [{"name": self.network, "aliases": self.public_names}],
                     "verify_tls_names": self.public_names,
-                    "verify_tls_ca_path": os.path.join(self.tls_dir, "ca.pem"),
+                    "verify_tls_ca_path": self.trusted_ca,
                 }
             )
         return extra
 
     def served_certificate(self, name="koding.localhost"):
-        """The certificate the front serves for NAME, checked against the lab CA alone (as GitLab and the browser do)."""
-        context = ssl.create_default_context(cafile=os.path.join(self.tls_dir, "ca.pem"))
+        """The certificate the front serves for NAME, checked against trusted_ca alone (as GitLab and the browser do)."""
+        context = ssl.create_default_context(cafile=self.trusted_ca)
         with socket.create_connection(("127.0.0.1", self.https_port), timeout=10) as raw:
             with context.wrap_socket(raw, server_hostname=name) as tls:
                 return tls.getpeercert(binary_form=True)
@@ -147,6 +169,19 @@ class Stack:
         """Koding through its published port, under the public name it is configured with."""
         headers = dict(kwargs.pop("headers", {}), Host="koding.localhost:%d" % self.koding_port)
         return requests.request(method, "http://127.0.0.1:%d%s" % (self.koding_port, path), headers=headers, timeout=30, allow_redirects=False, **kwargs)
+
+    def front_storage(self, name):
+        """Where Caddy keeps the certificate it obtained for NAME on the tls_data volume (inside the front's container):
+        certificates/<issuer>/<name>/<name>.crt|.key|.json, <issuer> named after the ACME directory."""
+        done = subprocess.run(
+            ["docker", "exec", self.container("tls"), "find", "/data/caddy/certificates", "-name", name + ".crt"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = done.stdout.split()
+        assert len(found) == 1, "Caddy's storage holds %r for %s" % (found, name)
+        return os.path.dirname(found[0])
 
     def container(self, service):
         return "%s-%s-1" % (self.project, service)

@@ -9,10 +9,14 @@ import os
 import re
 import secrets
 import shutil
+import ssl
 import subprocess
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from .browser import sign_in_with_gitlab
 from .stack import ROOT, TEAM, wait_for
@@ -32,9 +36,27 @@ def deploy(stack, label):
     return output
 
 
+def served_by_pebble(stack, name):
+    """The certificate the front serves for NAME once it verifies against Pebble's root alone, else None."""
+    try:
+        return stack.served_certificate(name)
+    except (ssl.SSLError, OSError):
+        return None
+
+
 def test_deploy(stack, log):
-    log("profile %s: GitLab at %s (containers: %s), Koding at %s" % (stack.profile, stack.gitlab_url, stack.gitlab_container_url, stack.team_url))
+    log(
+        "profile %s: GitLab at %s (containers: %s), Koding at %s (TLS: %s)"
+        % (stack.profile, stack.gitlab_url, stack.gitlab_container_url, stack.team_url, stack.tls_mode)
+    )
     deploy(stack, "site-first")
+    if stack.tls_mode == "acme":
+        # Caddy asks Pebble in the background once the front starts: wait for the certificates, not for a time.
+        for name in stack.public_names:
+            der = wait_for(lambda name=name: served_by_pebble(stack, name), "Pebble's certificate for %s" % name)
+            assert "Pebble" in issuer_name(der), issuer_name(der)
+            # Caddy's ACME issuer, not its local CA (which it would use for *.localhost by default).
+            assert not stack.front_storage(name).endswith("/local"), stack.front_storage(name)
     env = stack.koding_env()
     # Koding reaches GitLab by its container name, the modules by 127.0.0.1.
     assert "%s:%s" % (env["KONFIG_GITLAB_HOST"], env["KONFIG_GITLAB_PORT"]) == stack.gitlab_container_url.split("//")[1]
@@ -90,18 +112,94 @@ def days_left(der):
     return (not_after - datetime.datetime.now(datetime.timezone.utc)).days
 
 
-def test_renewal_of_a_short_lived_certificate(stack):
-    """The front was deployed with a certificate that expires in 5 days: verify warns, the operator gives the renewed
-    one, site.yml re-creates the front alone, and the browser's and GitLab's trust carries over to the new one."""
-    if not stack.tls_dir:
-        pytest.skip("the plain-http path has no certificate")
-    if stack.profile != "modern":
-        pytest.skip("the renewal does not depend on GitLab's release: run on the modern profile only")
+def issuer_name(der):
+    return x509.load_der_x509_certificate(der).issuer.rfc4514_string()
+
+
+def serial(der):
+    return x509.load_der_x509_certificate(der).serial_number
+
+
+def container_id(stack, service):
+    return subprocess.run(["docker", "inspect", "-f", "{{.Id}}", stack.container(service)], capture_output=True, text=True, check=True).stdout
+
+
+def short_lived_certificate(name):
+    """A certificate for NAME and its key (PEM): a 30-day lifetime with 2 days left, so within the last third of its
+    lifetime, where Caddy renews a certificate it loads. Self-signed: Caddy checks the key and the dates, not the CA."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=28))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def put_in_front_storage(stack, path, data):
+    """Writes DATA (mode 0600) at PATH in the front's container, on the tls_data volume."""
+    subprocess.run(["docker", "exec", "-i", stack.container("tls"), "sh", "-c", 'umask 077 && cat > "$1"', "sh", path], input=data, check=True)
+
+
+def assert_user_create_delivered(stack, prefix):
+    """GitLab delivers a new user's user_create to the front, verifying its certificate."""
+    stack.gitlab_control("DELETE", "deliveries")
+    user = stack.create_gitlab_user("%s-%s" % (prefix, stack.profile), secrets.token_urlsafe(12))
+    delivered = wait_for(lambda: stack.deliveries("user_create"), "the user_create delivery (%s)" % prefix)
+    assert [(item["url"], item["status"]) for item in delivered] == [(stack.koding_url + "/-/api/gitlab", 200)]
+    assert user["username"] in stack.team_members()
+
+
+def test_acme_renewal_forced_by_a_short_lived_certificate(stack):
+    """koding_tls: acme. Pebble has no setting for a certificate's lifetime: a short-lived certificate takes the place
+    of the issued one in Caddy's storage and the front alone is restarted, without Ansible. Caddy renews it through
+    Pebble by itself; verify no longer warns and GitLab still delivers with verification on."""
+    if stack.tls_mode != "acme":
+        pytest.skip("the ACME renewal runs where the front obtains its certificates from Pebble (the modern profile)")
+    issued = {name: stack.served_certificate(name) for name in stack.public_names}
+    backend, front = container_id(stack, "backend"), container_id(stack, "tls")
+    for name in stack.public_names:
+        certificate, key = short_lived_certificate(name)
+        stored = "%s/%s" % (stack.front_storage(name), name)
+        put_in_front_storage(stack, stored + ".key", key)
+        put_in_front_storage(stack, stored + ".crt", certificate)
+    compose_file = os.path.join(stack.lab_dir, "stack", "compose.yml")
+    subprocess.run(["docker", "compose", "-p", stack.project, "-f", compose_file, "restart", "tls"], capture_output=True, check=True)
+
+    # The short-lived certificate verifies against no trusted root: the condition holds once Caddy serves a renewed one.
+    def renewed(name):
+        der = served_by_pebble(stack, name)
+        return der if der and serial(der) != serial(issued[name]) else None
+
+    for name in stack.public_names:
+        der = wait_for(lambda name=name: renewed(name), "Caddy's renewal of %s through Pebble" % name)
+        assert "Pebble" in issuer_name(der) and days_left(der) > 300, (issuer_name(der), days_left(der))
+    # The front was restarted, not re-created, and nothing else was touched.
+    assert (container_id(stack, "backend"), container_id(stack, "tls")) == (backend, front)
+    status, output = stack.playbook("verify.yml", "verify-acme-renewed")
+    assert status == 0 and "renew it soon" not in output, summary_line(output)
+    assert_user_create_delivered(stack, "renewed")
+
+
+def test_renewal_of_the_operators_certificate(stack):
+    """koding_tls: files. The front was deployed with a certificate that expires in 5 days: verify warns, the operator
+    gives the renewed one, site.yml re-creates the front alone, and the browser's and GitLab's trust carries over."""
+    if stack.tls_mode != "files":
+        pytest.skip("the operator's certificate is renewed where the front serves it (the legacy profile)")
     before = stack.served_certificate()
     assert days_left(before) <= 5
     status, output = stack.playbook("verify.yml", "verify-short-certificate")
     assert status == 0 and "renew it soon" in output, summary_line(output)
-    backend = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", stack.container("backend")], capture_output=True, text=True, check=True).stdout
+    backend = container_id(stack, "backend")
 
     stack.certificate = "renewed.pem"
     deploy(stack, "site-renewal")
@@ -109,15 +207,10 @@ def test_renewal_of_a_short_lived_certificate(stack):
     assert after != before and days_left(after) > 20
     assert stack.served_certificate("%s.koding.localhost" % TEAM) == after
     # Only the front was re-created.
-    assert subprocess.run(["docker", "inspect", "-f", "{{.Id}}", stack.container("backend")], capture_output=True, text=True, check=True).stdout == backend
+    assert container_id(stack, "backend") == backend
     status, output = stack.playbook("verify.yml", "verify-renewed")
     assert status == 0 and "renew it soon" not in output, summary_line(output)
-    # GitLab delivers to the renewed front with verification on.
-    stack.gitlab_control("DELETE", "deliveries")
-    user = stack.create_gitlab_user("renewed-%s" % stack.profile, secrets.token_urlsafe(12))
-    delivered = wait_for(lambda: stack.deliveries("user_create"), "the user_create delivery after the renewal")
-    assert [(item["url"], item["status"]) for item in delivered] == [(stack.koding_url + "/-/api/gitlab", 200)]
-    assert user["username"] in stack.team_members()
+    assert_user_create_delivered(stack, "renewed")
 
 
 def failed_checks(line):
