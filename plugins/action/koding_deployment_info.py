@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Runs koding.gitlab.koding_deployment_info and hides its result from the output when it carries the kept
+"""Runs koding.gitlab.koding_deployment_info on the Docker host, in the worker process when that host is the
+controller itself, and hides its result from the output when it carries the kept
 secrets; a result without them, an error among them, shows as it is.
 """
 
@@ -14,6 +15,4 @@ from ansible_collections.koding.gitlab.plugins.plugin_utils._controller_module i
 class ActionModule(ControllerModuleAction):
     # No async: the secrets would come back through async_status, where this plugin cannot hide them.
     _supports_async = False
-    # The module reads the Docker host's files and engine: it runs there, as any module runs.
-    in_process = False
     secret_keys = ('secrets',)

@@ -11,7 +11,7 @@ short_description: Read what the koding role has deployed on the Docker host
 version_added: 0.1.0
 description:
   - Reads, in one pass and without writing anything, what the C(koding.gitlab.koding) role needs to know to skip work
-    already done, the project directory's mode, the checkout's commit, the SHA-1 of the files the role manages, the
+    already done, the project directory's mode and those of O(directories), the checkout's commit, the SHA-1 of the files the role manages, the
     stamps of its build and Mongo seed, the upstream files it edits, the project's containers, the bundled Mongo
     volume and Docker's data directory.
   - It reads no secret, so its result may be shown; the secrets are kept by M(koding.gitlab.koding_secrets).
@@ -40,6 +40,11 @@ options:
   files:
     description:
       - Files whose SHA-1 to read, by name.
+    type: dict
+    default: {}
+  directories:
+    description:
+      - Directories whose mode to read, by name.
     type: dict
     default: {}
   stamps:
@@ -125,6 +130,11 @@ files:
   description: For each of O(files), the SHA-1 of its content; V(null) when it cannot be read.
   returned: always
   type: dict
+directories:
+  description: For each of O(directories), its mode in octal; V(null) when it is not a directory.
+  returned: always
+  type: dict
+  sample: {"tls": "0700"}
 stamps:
   description: For each of O(stamps), its stripped content (up to 1000 characters); V(null) when it cannot be read.
   returned: always
@@ -182,6 +192,7 @@ def argument_spec():
         checkout_dir=dict(type='path', required=True),
         project=dict(type='str', required=True),
         files=dict(type='dict', default={}),
+        directories=dict(type='dict', default={}),
         stamps=dict(type='dict', default={}),
         sources=dict(type='list', elements='str', default=[]),
         mongo_volume=dict(type='str', default=''),
@@ -211,9 +222,10 @@ def stripped(text):
 
 def directory_mode(path):
     try:
-        return '%04o' % stat.S_IMODE(os.stat(path).st_mode)
-    except (OSError, ValueError):
+        info = os.stat(path)
+    except (OSError, ValueError, TypeError):
         return None
+    return '%04o' % stat.S_IMODE(info.st_mode) if stat.S_ISDIR(info.st_mode) else None
 
 
 def kept_secrets(path, names):
@@ -266,6 +278,7 @@ def main():
         overlay_dir=os.path.isdir(os.path.join(base_dir, 'overlay')),
         head=stripped(read_text(os.path.join(checkout_dir, '.git', 'HEAD'))),
         files=files,
+        directories=dict((name, directory_mode(path)) for name, path in params['directories'].items()),
         stamps=dict((name, stripped(read_text(path, STAMP_LIMIT))) for name, path in params['stamps'].items()),
         sources=dict((relpath, read_text(os.path.join(checkout_dir, relpath))) for relpath in params['sources']),
         secrets=kept_secrets(params['secrets_file'], params['secret_names']),

@@ -2,13 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Runs one of the collection's API modules inside the worker process when its task runs on the controller.
+"""Runs one of the collection's modules inside the worker process when its task runs on the controller.
 
 The GitLab modules only talk to an HTTP API, and the roles run them on the controller (delegate_to: localhost).
-There a module run would start a new Python for nothing; inside the worker process that Ansible forks for the
-task anyway, the module's own main() runs with the same arguments, check and diff mode, no_log masking and
-result handling (its JSON answer is parsed as Ansible parses a module's output), in a fraction of the time. As
-ansible.netcommon's direct execution does, for the same reason.
+The host modules (the probes, the kept secrets and credentials, the team check) run on the Koding host, which
+can be the controller itself (a local connection, as in the lab or on an all-in-one machine). There a module run
+would start a new Python for nothing; inside the worker process that Ansible forks for the task anyway, the
+module's own main() runs with the same arguments, check and diff mode, no_log masking and result handling (its
+JSON answer is parsed as Ansible parses a module's output), in a fraction of the time. As ansible.netcommon's
+direct execution does, for the same reason.
 
 Anywhere else (another host, become, a task environment, async, another Python for the controller host) the
 module runs as any module does.
@@ -39,8 +41,6 @@ class ControllerModuleAction(ActionBase):
     _supports_check_mode = True
     # An async task runs the module as any module runs.
     _supports_async = True
-    # Whether the module may run in the worker process when its task runs on the controller.
-    in_process = True
     # Keys of the module's answer that hold secrets no option gave it: when one is set, the whole result is hidden
     # from the output (callbacks, -v), while a registered variable still holds it. A module cannot mark its own
     # result as no_log, and nothing else would mask them.
@@ -66,7 +66,7 @@ class ControllerModuleAction(ActionBase):
 
     def runs_in_process(self, task_vars):
         """Whether the module would run on the controller, as this process, with nothing the worker lacks."""
-        if not self.in_process or getattr(self._connection, 'transport', None) != 'local':
+        if getattr(self._connection, 'transport', None) != 'local':
             return False
         # A task without an environment has [{}].
         if self._play_context.become or any(self._task.environment or ()) or self._task.async_val:

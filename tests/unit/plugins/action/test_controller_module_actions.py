@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from unittest import mock
 
@@ -12,7 +13,6 @@ from ansible.module_utils import basic
 
 from ansible_collections.koding.gitlab.plugins.action.gitlab_oauth_app import ActionModule
 from ansible_collections.koding.gitlab.plugins.action.gitlab_system_hook import ActionModule as SystemHookAction
-from ansible_collections.koding.gitlab.plugins.action.koding_deployment_info import ActionModule as DeploymentInfoAction
 from ansible_collections.koding.gitlab.plugins.plugin_utils import _controller_module
 
 
@@ -119,14 +119,37 @@ def test_an_async_task_runs_the_module_as_any_module():
     assert execute.call_args.kwargs['wrap_async'] is True
 
 
-@pytest.mark.parametrize('answer, hidden', [(dict(changed=False, secrets={'jwt_secret': 'j' * 64}), True), (dict(changed=False, secrets=None), False)])
-def test_the_deployment_look_runs_on_the_host_and_hides_kept_secrets(answer, hidden):
+HOST_ACTIONS = {
+    'docker_engine_info': (),
+    'koding_deployment_info': ('secrets',),
+    'koding_secrets': ('secrets',),
+    'koding_team': (),
+    'koding_wiring_credentials': ('credentials',),
+}
+
+
+@pytest.mark.parametrize('name', sorted(HOST_ACTIONS))
+@pytest.mark.parametrize('transport', ['local', 'ssh'])
+def test_a_host_module_runs_in_process_only_where_the_host_is_the_controller(name, transport):
+    action_class = importlib.import_module('ansible_collections.koding.gitlab.plugins.action.%s' % name).ActionModule
     action = controller_action()
-    action.__class__ = DeploymentInfoAction
-    with mock.patch.object(DeploymentInfoAction, '_execute_module', return_value=dict(answer)) as execute, mock.patch.object(
-        DeploymentInfoAction, '_remove_tmp_path'
-    ):
+    action.__class__ = action_class
+    action._task.resolved_action = 'koding.gitlab.%s' % name
+    action._connection.transport = transport
+    secret_keys = HOST_ACTIONS[name]
+    answer = dict(changed=False, **{key: {'kept': 'x' * 40} for key in secret_keys})
+    module = FakeModule(answer)
+    with mock.patch.object(action_class, 'load_module', return_value=module) as load, mock.patch.object(
+        action_class, '_execute_module', return_value=dict(answer)
+    ) as execute, mock.patch.object(action_class, '_update_module_args'), mock.patch.object(action_class, '_remove_tmp_path'):
         result = action.run(task_vars={})
-    # Even on a local connection: the module reads the Docker host, and runs there as any module.
-    execute.assert_called_once()
-    assert result.get('_ansible_no_log', False) is hidden
+    if transport == 'local':
+        load.assert_called_once_with('koding.gitlab.%s' % name)
+        execute.assert_not_called()
+    else:
+        load.assert_not_called()
+        execute.assert_called_once()
+    # A result that carries kept secrets is hidden from the output wherever the module ran.
+    assert result.get('_ansible_no_log', False) is bool(secret_keys)
+    # Secrets would come back through async_status, where the plugin cannot hide them.
+    assert action_class._supports_async is not bool(secret_keys)

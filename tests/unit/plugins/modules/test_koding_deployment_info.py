@@ -42,6 +42,8 @@ def deployment(tmp_path):
     base = tmp_path / 'stack'
     (base / 'koding' / '.git').mkdir(parents=True)
     (base / 'overlay').mkdir()
+    (base / 'tls').mkdir(mode=0o750)
+    os.chmod(base / 'tls', 0o750)
     os.chmod(base, 0o700)
     (base / 'koding' / '.git' / 'HEAD').write_text(COMMIT + '\n', encoding='utf-8')
     (base / 'compose.yml').write_text('services: {}\n', encoding='utf-8')
@@ -52,6 +54,7 @@ def deployment(tmp_path):
         checkout_dir=str(base / 'koding'),
         project='koding',
         files={'compose.yml': str(base / 'compose.yml'), 'koding.env': str(base / 'koding.env')},
+        directories={'tls': str(base / 'tls'), 'missing': str(base / 'missing'), 'a file': str(base / 'compose.yml')},
         stamps={'build': str(base / 'build.stamp'), 'mongo_seed': str(base / 'mongo-seed.stamp')},
         sources=['setsession.coffee', 'missing.coffee'],
         mongo_volume='koding_mongo_data',
@@ -75,6 +78,7 @@ def test_reads_the_deployment(tmp_path):
     assert result['overlay_dir'] is True
     assert result['head'] == COMMIT
     assert result['files'] == {'compose.yml': hashlib.sha1(b'services: {}\n').hexdigest(), 'koding.env': None}
+    assert result['directories'] == {'tls': '0750', 'missing': None, 'a file': None}
     assert result['stamps'] == {'build': 'build-id', 'mongo_seed': None}
     assert result['sources'] == {'setsession.coffee': 'upstream text\n', 'missing.coffee': None}
     assert result['containers'] == [dict((key, rows[0][key]) for key in koding_deployment_info.CONTAINER_KEYS)]
