@@ -133,8 +133,9 @@ OAUTH_CALLBACK_PATH = '/-/oauth/gitlab/callback'
 SYSTEM_HOOK_PATH = '/-/api/gitlab'
 
 
-def koding_addresses(hostname, team_slug='gitlab', tls='none', https_port=443, scheme='', port='',
-                     koding_url='', team_url='', oauth_redirect_uri='', system_hook_url=''):
+def koding_addresses(
+    hostname, team_slug='gitlab', tls='none', https_port=443, scheme='', port='', koding_url='', team_url='', oauth_redirect_uri='', system_hook_url=''
+):
     if tls not in TLS_MODES:
         raise AnsibleFilterError("koding_addresses: tls (the koding role's koding_tls) must be one of %s, not %r." % (', '.join(TLS_MODES), tls))
     if scheme and scheme not in SCHEMES:
