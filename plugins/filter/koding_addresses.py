@@ -16,7 +16,7 @@ description:
   - Behind a TLS front (an O(tls) of V(files) or V(acme)) Koding is reached over https on the front's port
     (O(https_port)); without one over http on Koding's own port (V(8090)). O(scheme) and O(port) override that.
   - The port is left out of the URLs where it is the scheme's own (80 for http, 443 for https), as Koding leaves it
-    out of the URLs it builds: its OAuth redirect URI must be the registered one, character for character.
+    out of the URLs it builds (its OAuth redirect URI must be the registered one, character for character).
   - A URL given (O(koding_url), O(team_url), O(oauth_redirect_uri), O(system_hook_url)) is returned as it is, and the
     ones built from it follow it (the system hook URL from O(koding_url), the redirect URI from O(team_url)).
 options:
@@ -71,14 +71,11 @@ options:
 """
 
 EXAMPLES = r"""
+# Behind a TLS front on 8443 the URLs are https://koding.example.com:8443, https://gitlab.koding.example.com:8443,
+# https://gitlab.koding.example.com:8443/-/oauth/gitlab/callback and https://koding.example.com:8443/-/api/gitlab.
 - name: Show where GitLab reaches Koding behind its TLS front on 8443
   ansible.builtin.debug:
     msg: "{{ 'koding.example.com' | koding.gitlab.koding_addresses(tls='acme', https_port=8443) }}"
-  # scheme: https, port: 8443,
-  # koding_url: https://koding.example.com:8443,
-  # team_url: https://gitlab.koding.example.com:8443,
-  # oauth_redirect_uri: https://gitlab.koding.example.com:8443/-/oauth/gitlab/callback,
-  # system_hook_url: https://koding.example.com:8443/-/api/gitlab
 
 - name: Check Koding at the address the gitlab_wiring role gave GitLab
   koding.gitlab.koding_wiring_info:
