@@ -38,6 +38,11 @@ options:
     description:
       - A Compose plugin binary whose version to read (C(<compose_plugin> version --short)), when it exists.
     type: path
+  daemon_config:
+    description:
+      - The engine's configuration file (C(/etc/docker/daemon.json)) whose settings to read, so that a role that keeps
+        them writes the file only when they differ.
+    type: path
   service:
     description:
       - The Docker service whose C(systemctl is-enabled) state to read; unset (or a host without systemd) reads none.
@@ -77,6 +82,13 @@ files:
   returned: always
   type: dict
   sample: {"/usr/bin/docker": true}
+daemon_config:
+  description:
+    - The settings in O(daemon_config), a JSON object; V(null) when O(daemon_config) is unset, or the file is missing,
+      unreadable or not a JSON object.
+  returned: always
+  type: dict
+  sample: {"log-driver": "local"}
 docker:
   description: The engine's version (C(docker info)); V(null) when the engine does not answer.
   returned: always
@@ -115,6 +127,7 @@ facts:
     service_mgr: systemd
 """
 
+import json
 import os
 import platform
 import shutil
@@ -130,9 +143,25 @@ def argument_spec():
         packages=dict(type='list', elements='str', default=[]),
         files=dict(type='list', elements='path', default=[]),
         compose_plugin=dict(type='path'),
+        daemon_config=dict(type='path'),
         service=dict(type='str'),
         timeout=dict(type='int', default=30),
     )
+
+
+# daemon.json is a few lines; a larger file is not one the role wrote.
+DAEMON_CONFIG_LIMIT = 1024 * 1024
+
+
+def daemon_settings(path):
+    """The JSON object in the engine's configuration file at PATH; None when unset, missing, unreadable or not one."""
+    if not path:
+        return None
+    try:
+        settings = json.loads(read_text(path, DAEMON_CONFIG_LIMIT) or '')
+    except (ValueError, RecursionError):
+        return None
+    return settings if isinstance(settings, dict) else None
 
 
 def installed_packages(module, packages):
@@ -217,6 +246,7 @@ def main():
         changed=False,
         packages=installed_packages(module, params['packages']),
         files=dict((path, os.path.exists(path)) for path in params['files']),
+        daemon_config=daemon_settings(params['daemon_config']),
         facts=host_facts(),
     )
     result.update(answers(module, commands, params['timeout']))

@@ -292,14 +292,22 @@ How to read it:
 - **Backend restart** is `docker compose restart backend` until `/-/version` answers again: a start only configures
   and starts (since "build once, start many"; `--old-ref build` adds the commit before it).
 - **No-op site run** is what AWX users schedule: GitLab wired and Koding deployed, nothing to change. It is shorter
-  now because fewer Python processes start, not because anything is checked less. A module run costs about half a
-  second of process start on an idle machine (a second or more on a loaded one), a task that only decides about
-  0.05 s. Now the Koding stage gathers no facts (the docker_engine role's probe reads the distribution and
-  service manager it decides with); the koding role's probe also reads the kept secrets, so the secrets module runs
-  only when one is missing; the three GitLab modules run on the controller inside the worker process Ansible starts
-  for each task, not in a Python of their own; and the roles keep what they decide in role variables rather than
-  `set_fact` tasks. What still starts a Python: the credentials read on the Koding host, the docker_engine and
-  koding probes, and the team check.
+  now because fewer Python processes start and fewer tasks run, not because anything is checked less. A module run
+  costs about half a second of process start on an idle machine (a second or more on a loaded one), a task that only
+  decides about 0.05 s. Now:
+  - the Koding stage gathers no facts (the docker_engine role's probe reads the distribution and service manager it
+    decides with);
+  - the koding role's probe also reads the kept secrets, so the secrets module runs only when one is missing, and
+    the SHA-1 of the TLS front's files, so they are written only when one differs;
+  - every input check runs once per run: `check_inputs.yml` checks each stage before anything changes, and the
+    roles then check only what reaches them later (GitLab's answers);
+  - steps with nothing to do are skipped as one include (the edited copies, the engine's options, provisioning
+    without a `provision_aws` section);
+  - the roles keep what they decide in role variables rather than `set_fact` tasks;
+  - the collection's modules run inside the worker process Ansible starts for each task wherever the task runs on
+    the controller: the three GitLab modules always, and the host's probes, credentials read and team check here,
+    because the lab's Koding host is the controller itself (a local connection). On a Koding host reached over SSH
+    those four are module runs, as every module of the earlier commits is.
 - The figures depend on the load of the machine: runs on a shared, loaded one take two to three times as long as
   on an idle one, and the load changes while the benchmark runs (the earlier commits' runs come first). The
   side-by-side ratio is what to read; where the runs of one side spread widely, the ratio of the fastest runs is

@@ -7,6 +7,8 @@ from __future__ import annotations
 import types
 from unittest import mock
 
+import pytest
+
 from ansible.module_utils import basic
 
 from ansible_collections.koding.gitlab.plugins.modules import docker_engine_info
@@ -64,6 +66,7 @@ def test_a_prepared_host(tmp_path):
         compose='2.27.0',
         plugin='v2.29.7',
         enabled='enabled',
+        daemon_config=None,
     )
     assert ['systemctl', 'is-enabled', 'docker'] in started
 
@@ -76,6 +79,23 @@ def test_a_bare_host(tmp_path):
     assert result['plugin'] is None
     assert result['enabled'] is None
     assert not [argv for argv in started if 'is-enabled' in argv]
+
+
+@pytest.mark.parametrize(
+    'content, settings',
+    [
+        ('{\n    "log-driver": "local",\n    "live-restore": true\n}\n', {'log-driver': 'local', 'live-restore': True}),
+        ('["not", "an", "object"]', None),
+        ('{"cut', None),
+        (None, None),
+    ],
+)
+def test_the_engine_settings_are_read(tmp_path, content, settings):
+    path = tmp_path / 'daemon.json'
+    if content is not None:
+        path.write_text(content, encoding='utf-8')
+    result, dummy = run(dict(daemon_config=str(path)), {})
+    assert result['daemon_config'] == settings
 
 
 def test_a_bad_timeout_is_refused():
