@@ -308,6 +308,9 @@ How to read it:
     the controller: the three GitLab modules always, and the host's probes, credentials read and team check here,
     because the lab's Koding host is the controller itself (a local connection). On a Koding host reached over SSH
     those four are module runs, as every module of the earlier commits is.
+- The first no-op run follows the deployment at once, while Docker still reports the backend's health as
+  starting: both collections then run Compose and wait for Koding, which is why the first of each side is the
+  slowest.
 - The figures depend on the load of the machine: runs on a shared, loaded one take two to three times as long as
   on an idle one, and the load changes while the benchmark runs (the earlier commits' runs come first). The
   side-by-side ratio is what to read; where the runs of one side spread widely, the ratio of the fastest runs is
