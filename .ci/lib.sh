@@ -546,6 +546,21 @@ EOF
     kg_log "lab GitLab '${name}' (${profile}) at ${url}"
 }
 
+# kg_container_answers CONTAINER MESSAGE COMMAND...: waits (up to 30 s) until COMMAND succeeds; stops with MESSAGE and
+# the container's last log lines as soon as CONTAINER is no longer running, or when the time is up.
+kg_container_answers() {
+    local container="$1" message="$2" waited=0
+    shift 2
+    until "$@" 2>/dev/null; do
+        if [ "${waited}" -ge 150 ] || [ "$(docker inspect -f '{{.State.Running}}' "${container}" 2>/dev/null)" != true ]; then
+            docker logs --tail 20 "${container}" >&2 || true
+            kg_die "${message}"
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+}
+
 # kg_gitlab_lab_container NAME PROFILE NETWORK ALIAS: runs the lab GitLab with PROFILE in a
 # container of the lab's base image (tests/lab/koding/build.sh builds it), on the Docker network
 # NETWORK (created when missing) under the name ALIAS, so that containers on that network (the
@@ -571,15 +586,9 @@ kg_gitlab_lab_container() {
         "${image}" python3 /lab/gitlab/server.py --profile "${profile}" --host 0.0.0.0 --port "${port}" >/dev/null \
         || kg_die "starting the lab GitLab container ${container} failed"
     KG_LAB_CONTAINERS+=("${container}")
-    local url="http://127.0.0.1:${port}" waited=0
-    until curl -fsS -o /dev/null -H "PRIVATE-TOKEN: ${KG_LAB_ADMIN_TOKEN}" "${url}/api/v4/version" 2>/dev/null; do
-        if [ "${waited}" -ge 150 ] || [ "$(docker inspect -f '{{.State.Running}}' "${container}" 2>/dev/null)" != true ]; then
-            docker logs --tail 20 "${container}" >&2 || true
-            kg_die "lab GitLab container ${container} (${profile}) did not answer at ${url}"
-        fi
-        sleep 0.2
-        waited=$((waited + 1))
-    done
+    local url="http://127.0.0.1:${port}"
+    kg_container_answers "${container}" "lab GitLab container ${container} (${profile}) did not answer at ${url}" \
+        curl -fsS -o /dev/null -H "PRIVATE-TOKEN: ${KG_LAB_ADMIN_TOKEN}" "${url}/api/v4/version"
     local var="KG_GITLAB_${name^^}_URL" container_var="KG_GITLAB_${name^^}_CONTAINER_URL"
     printf -v "${var}" '%s' "${url}"
     printf -v "${container_var}" '%s' "http://${alias}:${port}"
@@ -600,7 +609,7 @@ kg_pebble_container() {
     if [ -z "${name}" ] || [ -z "${network}" ] || [ -z "${pki}" ] || [ -z "${http_port}" ] || [ -z "${tls_port}" ]; then
         kg_die "usage: kg_pebble_container NAME NETWORK PKI_DIR HTTP_PORT TLS_PORT"
     fi
-    local image="koding-lab/caddy:2.6" container="koding-lab-pebble-${name,,}" port waited=0
+    local image="koding-lab/caddy:2.6" container="koding-lab-pebble-${name,,}" port
     docker image inspect "${image}" >/dev/null 2>&1 || kg_die "no image ${image}: run tests/lab/koding/build.sh first"
     cat >"${pki}/pebble.json" <<CONFIG
 {"pebble": {"listenAddress": "0.0.0.0:14000", "managementListenAddress": "0.0.0.0:15000",
@@ -616,14 +625,8 @@ CONFIG
         "${image}" pebble -config /pki/pebble.json >/dev/null \
         || kg_die "starting Pebble in container ${container} failed"
     KG_LAB_CONTAINERS+=("${container}")
-    until curl -fsS --cacert "${pki}/ca.pem" -o "${pki}/pebble-root.pem" "https://127.0.0.1:${port}/roots/0" 2>/dev/null; do
-        if [ "${waited}" -ge 150 ] || [ "$(docker inspect -f '{{.State.Running}}' "${container}" 2>/dev/null)" != true ]; then
-            docker logs --tail 20 "${container}" >&2 || true
-            kg_die "Pebble in container ${container} did not answer on 127.0.0.1:${port}"
-        fi
-        sleep 0.2
-        waited=$((waited + 1))
-    done
+    kg_container_answers "${container}" "Pebble in container ${container} did not answer on 127.0.0.1:${port}" \
+        curl -fsS --cacert "${pki}/ca.pem" -o "${pki}/pebble-root.pem" "https://127.0.0.1:${port}/roots/0"
     kg_log "Pebble '${name}' in container ${container}: https://pebble:14000/dir on ${network}, its root in ${pki#"${KG_ROOT}"/}/pebble-root.pem"
 }
 
