@@ -8,7 +8,6 @@ import types
 from unittest import mock
 
 import pytest
-
 from ansible.module_utils import basic
 
 from ansible_collections.koding.gitlab.plugins.modules import docker_engine_info
