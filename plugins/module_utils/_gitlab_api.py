@@ -20,13 +20,13 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     CutBody,
     ResponseError,
     ResponseTooSlow,
+    RetryingClient,
     connection_never_established,
     json_body,
     parse_json,
     redact,
     requests,
     secret_variants,
-    send_with_retries,
     tls_verify,
 )
 
@@ -151,7 +151,7 @@ class _HeaderAuth(object):
         return request
 
 
-class GitlabClient(object):
+class GitlabClient(RetryingClient):
     """One HTTP session (kept alive) per module run, with bounded retries and pagination."""
 
     def __init__(
@@ -423,15 +423,9 @@ class GitlabClient(object):
         try:
             # No redirects (send never follows them): requests would carry PRIVATE-TOKEN to whatever host a
             # redirect names, and turn a redirected POST into a GET.
-            response, tries = send_with_retries(
-                self.session,
+            response, tries = self._send_retried(
                 method,
                 self.base + path,
-                self.timeout,
-                verify=self.verify,
-                max_retries=self.max_retries,
-                max_retry_wait=self.max_retry_wait,
-                sleep=self._sleep,
                 check=decode,
                 on_try=self._count_try,
                 params=params,

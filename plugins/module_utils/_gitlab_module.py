@@ -31,6 +31,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     fail_on_option_problems,
     no_log_secrets,
     redact,
+    transport_argument_spec,
     url_secrets,
     validate_http_url,
     validate_token,
@@ -48,11 +49,7 @@ def gitlab_api_argument_spec():
         # api_oauth_token fail with a confusing "mutually exclusive" error.
         api_token=dict(type='str', no_log=True),
         api_oauth_token=dict(type='str', no_log=True),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='float', default=30.0),
-        max_retries=dict(type='int', default=3),
-        max_retry_wait=dict(type='float', default=60.0),
+        **transport_argument_spec(),
     )
 
 

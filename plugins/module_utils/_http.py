@@ -543,6 +543,36 @@ def send_with_retries(session, method, url, timeout, verify=True, max_retries=0,
     raise exc
 
 
+class RetryingClient(object):
+    """What both API clients send through: their session, timeout, TLS verification and retry budget, handed to
+    send_with_retries for each request. A client sets session, timeout, verify, max_retries, max_retry_wait and
+    _sleep."""
+
+    def _send_retried(self, method, url, **kwargs):
+        return send_with_retries(
+            self.session,
+            method,
+            url,
+            self.timeout,
+            verify=self.verify,
+            max_retries=self.max_retries,
+            max_retry_wait=self.max_retry_wait,
+            sleep=self._sleep,
+            **kwargs,
+        )
+
+
+def transport_argument_spec():
+    """The transport options every API module takes, as the gitlab_api and koding_api doc fragments describe them."""
+    return dict(
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='float', default=30.0),
+        max_retries=dict(type='int', default=3),
+        max_retry_wait=dict(type='float', default=60.0),
+    )
+
+
 # Seconds past the deadline the caller waits for the request's own timeout to report first.
 DEADLINE_GRACE = 0.25
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     USER_AGENT,
+    RetryingClient,
     ascii_url,
     cut,
     json_body,
@@ -24,7 +25,6 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     redact,
     requests,
     secret_variants,
-    send_with_retries,
     tls_verify,
 )
 
@@ -110,7 +110,7 @@ class _ServerNameAdapter(requests.adapters.HTTPAdapter if requests is not None e
         super().init_poolmanager(*args, **kwargs)
 
 
-class KodingClient:
+class KodingClient(RetryingClient):
     """Talks to one Koding through its public URL (nginx on the public port).
 
     connect_address: an IP address to connect to instead of the URL's host, the requests still naming the public
@@ -162,17 +162,7 @@ class KodingClient:
     def send(self, method, path, **kwargs):
         """The answer to one request (retried as _http.send_with_retries allows), whatever its status; raises the
         transport's error (an OSError, ValueError or UnicodeError) when none came back."""
-        response, dummy = send_with_retries(
-            self.session,
-            method,
-            self.url + path,
-            self.timeout,
-            verify=self.verify,
-            max_retries=self.max_retries,
-            max_retry_wait=self.max_retry_wait,
-            sleep=self._sleep,
-            **kwargs,
-        )
+        response, dummy = self._send_retried(method, self.url + path, **kwargs)
         return response
 
     def request(self, method, path, **kwargs):

@@ -22,6 +22,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     connection_option_problems,
     fail_on_option_problems,
     no_log_secrets,
+    transport_argument_spec,
     url_secrets,
     validate_http_url,
     validate_token,
@@ -33,11 +34,7 @@ def koding_api_argument_spec():
     """Connection options shared by every Koding module (see the koding_api doc fragment)."""
     return dict(
         url=dict(type='str', required=True),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='float', default=30.0),
-        max_retries=dict(type='int', default=3),
-        max_retry_wait=dict(type='float', default=60.0),
+        **transport_argument_spec(),
     )
 
 
