@@ -309,8 +309,8 @@ How to read it:
     because the lab's Koding host is the controller itself (a local connection). On a Koding host reached over SSH
     those four are module runs, as every module of the earlier commits is.
 - The first no-op run follows the deployment at once, while Docker still reports the backend's health as
-  starting: both collections then run Compose and wait for Koding, which is why the first of each side is the
-  slowest.
+  starting: the earlier collection then runs Compose again and waits for Koding; now the run only waits, which is
+  why the first run of each side is its slowest.
 - The figures depend on the load of the machine: runs on a shared, loaded one take two to three times as long as
   on an idle one, and the load changes while the benchmark runs (the earlier commits' runs come first). The
   side-by-side ratio is what to read; where the runs of one side spread widely, the ratio of the fastest runs is
