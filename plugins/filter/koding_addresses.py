@@ -98,6 +98,10 @@ _value:
       description: The public port, as given or as the default.
       type: raw
       sample: 443
+    host:
+      description: Koding's host name and port as its URLs carry them (the port left out where it is the scheme's own).
+      type: str
+      sample: koding.example.com
     koding_url:
       description: Koding's base URL, without a path.
       type: str
@@ -145,11 +149,13 @@ def koding_addresses(
     # for the roles' own input checks to name (koding.gitlab.port_problem).
     own_port = not port_problem(port) and int(port) == SCHEME_PORTS[scheme]
     suffix = '' if own_port else ':%s' % port
-    koding_url = koding_url or '%s://%s%s' % (scheme, hostname, suffix)
+    host = hostname + suffix
+    koding_url = koding_url or '%s://%s' % (scheme, host)
     team_url = team_url or '%s://%s.%s%s' % (scheme, team_slug, hostname, suffix)
     return {
         'scheme': scheme,
         'port': port,
+        'host': host,
         'koding_url': koding_url,
         'team_url': team_url,
         'oauth_redirect_uri': oauth_redirect_uri or team_url + OAUTH_CALLBACK_PATH,

@@ -16,6 +16,7 @@ def test_without_a_front_koding_is_reached_over_http_on_its_own_port():
     assert koding_addresses('koding.example.com') == {
         'scheme': 'http',
         'port': 8090,
+        'host': 'koding.example.com:8090',
         'koding_url': 'http://koding.example.com:8090',
         'team_url': 'http://gitlab.koding.example.com:8090',
         'oauth_redirect_uri': 'http://gitlab.koding.example.com:8090/-/oauth/gitlab/callback',
@@ -28,6 +29,7 @@ def test_behind_a_front_https_on_443_leaves_the_port_out(tls):
     assert koding_addresses('koding.example.com', team_slug='acme', tls=tls) == {
         'scheme': 'https',
         'port': 443,
+        'host': 'koding.example.com',
         'koding_url': 'https://koding.example.com',
         'team_url': 'https://acme.koding.example.com',
         'oauth_redirect_uri': 'https://acme.koding.example.com/-/oauth/gitlab/callback',
