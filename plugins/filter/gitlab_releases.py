@@ -10,7 +10,6 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
-from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import parse_version
 
 
 def known_capability(filter_name, name):
@@ -24,7 +23,7 @@ def gitlab_release_has(version, capability):
     text = '' if version is None else str(version).strip()
     if not text:
         return None
-    return releases.state(capability, parse_version(text))
+    return releases.state(capability, releases.parse_version(text))
 
 
 def gitlab_capability(name):

@@ -7,8 +7,14 @@ follow the variable's name, or an empty string. Their documentation is in the .y
 
 from __future__ import annotations
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import host_problem, ip_address_problem, port_problem, url_problem
-from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import (
+    host_problem,
+    ip_address_problem,
+    konfig_value_problems,
+    port_problem,
+    team_slug_problem,
+    url_problem,
+)
 
 
 class FilterModule(object):
@@ -16,6 +22,7 @@ class FilterModule(object):
         return {
             'host_problem': host_problem,
             'ip_address_problem': ip_address_problem,
+            'konfig_value_problems': konfig_value_problems,
             'port_problem': port_problem,
             'team_slug_problem': team_slug_problem,
             'url_problem': url_problem,

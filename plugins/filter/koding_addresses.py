@@ -122,7 +122,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import port_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import port_problem
 
 TLS_MODES = ('none', 'files', 'acme')
 SCHEMES = ('http', 'https')

@@ -63,7 +63,13 @@ _value:
   type: str
 """
 
-from ansible_collections.koding.gitlab.plugins.module_utils._tls_certificate import tls_certificate_problem
+
+def tls_certificate_problem(*args, **kwargs):
+    # Imported on use: Ansible loads every filter file of the collection in each task that uses one of them, and
+    # cryptography's x509 takes longer to load than all the other filters together.
+    from ansible_collections.koding.gitlab.plugins.module_utils import _tls_certificate  # pylint: disable=import-outside-toplevel
+
+    return _tls_certificate.tls_certificate_problem(*args, **kwargs)
 
 
 class FilterModule(object):

@@ -24,11 +24,10 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     connection_never_established,
     json_body,
     parse_json,
-    redact,
     requests,
-    secret_variants,
     tls_verify,
 )
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import redact, secret_variants
 
 # A guard against a server that keeps announcing a next page forever.
 MAX_PAGES = 10000
@@ -122,17 +121,6 @@ def _gitlab_error_text(response):
     if text.lstrip().startswith('<'):
         return 'an HTML page'
     return text
-
-
-def parse_version(text):
-    """'17.5.2-ee' -> (17, 5, 2); unknown parts become 0."""
-    numbers = []
-    for part in (text or '').split('-')[0].split('.')[:3]:
-        digits = ''.join(ch for ch in part if ch.isdigit())
-        numbers.append(int(digits) if digits else 0)
-    while len(numbers) < 3:
-        numbers.append(0)
-    return tuple(numbers)
 
 
 class _HeaderAuth(object):
@@ -588,7 +576,7 @@ class GitlabClient(RetryingClient):
         return self._version
 
     def version_tuple(self):
-        return parse_version(self.version())
+        return releases.parse_version(self.version())
 
     def api_v3_version(self):
         """The version a GitLab serving only the API v3 (8.13 to 8.16) gives at GET /api/v3/version, or None."""

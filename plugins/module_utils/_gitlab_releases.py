@@ -16,6 +16,17 @@ between: the module then finds out by asking GitLab (a 404 for an unknown route,
 from __future__ import annotations
 
 
+def parse_version(text):
+    """'17.5.2-ee' -> (17, 5, 2); unknown parts become 0."""
+    numbers = []
+    for part in (text or '').split('-')[0].split('.')[:3]:
+        digits = ''.join(ch for ch in part if ch.isdigit())
+        numbers.append(int(digits) if digits else 0)
+    while len(numbers) < 3:
+        numbers.append(0)
+    return tuple(numbers)
+
+
 class Capability(object):
     """One capability: first (and last) release, and how sure that is.
 

@@ -5,54 +5,16 @@
 # This module util is PRIVATE to the collection: it may change at any time.
 # Do not use it from other collections or standalone modules.
 
-"""A small client for the part of Koding's HTTP surface the koding.gitlab modules use, and Koding's rules for
-team slugs (used by the modules, by the roles' input checks through the koding.gitlab.team_slug_problem filter,
-and by the lab stand-in's tests)."""
+"""A small client for the part of Koding's HTTP surface the koding.gitlab modules use. Koding's rule for team
+slugs is in _input_checks, with the other checks of values, so that the roles' filters load it without requests."""
 
 from __future__ import annotations
 
-import re
 import socket
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import (
-    USER_AGENT,
-    RetryingClient,
-    ascii_url,
-    cut,
-    json_body,
-    parse_json,
-    redact,
-    requests,
-    secret_variants,
-    tls_verify,
-)
-
-# Koding's rule for team slugs (servers/lib/server/handlers/createteam.coffee, validators.coffee
-# validateTeamDomain). JavaScript's $ does not match before a final newline: use fullmatch.
-TEAM_SLUG = re.compile(r'[a-z0-9]+(-[a-z0-9]+)*')
-# The team domains Koding refuses (workers/social/lib/social/models/user/reservedteamdomains.coffee
-# at the pinned commit). Koding checks them only after converting the admin user, so they are checked first here.
-RESERVED_SLUGS = frozenset(
-    '''
-    www m ftp imap pop smtp mail webmail blog wiki support kb help static api media vpn admin beta files
-    resources secure ssl status mobile search videos aws do digitalocean learn localhost ns0 ns1 stories dev
-    latest sandbox cebeci dev-p dev-p2 email kite lessons new prod proxy-ap-southeast-1 proxy-eu-west-1
-    proxy-us-east-1 proxy-us-west-2 s3 up inbound devtunnelproxy p p2 t t2 dev-t dev-t2 proxy tunnelproxy
-    test hello all channel admins group team info
-'''.split()
-)
-
-
-def team_slug_problem(slug):
-    """Why Koding would refuse slug as a team slug, as words to follow its name; '' when it takes it."""
-    if not isinstance(slug, str) or not TEAM_SLUG.fullmatch(slug):
-        shown = cut(repr(slug) if isinstance(slug, str) else type(slug).__name__, 80)
-        return 'must be lower-case letters and digits joined by single dashes (^%s$), got %s' % (TEAM_SLUG.pattern, shown)
-    if slug in RESERVED_SLUGS:
-        return 'is %r, a team domain Koding reserves; choose another slug' % slug
-    return ''
-
+from ansible_collections.koding.gitlab.plugins.module_utils._http import USER_AGENT, RetryingClient, ascii_url, json_body, parse_json, requests, tls_verify
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import cut, redact, secret_variants
 
 # Koding protects its forms with a double submit: any GET sets this cookie and a
 # form must carry the same value in a field of the same name.

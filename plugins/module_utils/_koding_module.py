@@ -21,13 +21,11 @@ from ansible_collections.koding.gitlab.plugins.module_utils._http import (
     REQUESTS_IMPORT_ERROR,
     connection_option_problems,
     fail_on_option_problems,
-    no_log_secrets,
     transport_argument_spec,
-    url_secrets,
-    validate_http_url,
-    validate_token,
 )
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import validate_http_url, validate_token
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import KodingClient, KodingError
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import no_log_secrets, url_secrets
 
 
 def koding_api_argument_spec():

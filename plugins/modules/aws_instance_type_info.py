@@ -124,16 +124,8 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import (
-    cut,
-    redact,
-    secret_variants,
-    url_secrets,
-    validate_http_url,
-    validate_number,
-    validate_text,
-    validate_token,
-)
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import validate_http_url, validate_number, validate_text, validate_token
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import cut, redact, secret_variants, url_secrets
 
 try:
     from botocore.config import Config

@@ -101,7 +101,7 @@ supported:
 
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
-from ansible_collections.koding.gitlab.plugins.module_utils._http import redact
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import redact
 
 SETTINGS_PATH = '/application/settings'
 

@@ -277,7 +277,8 @@ secret:
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
-from ansible_collections.koding.gitlab.plugins.module_utils._http import redact, validate_text, validate_token
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import validate_text, validate_token
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import redact
 
 APPS_PATH = '/applications'
 ADMIN_PAGE = 'Admin Area, Applications'

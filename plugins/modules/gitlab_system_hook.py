@@ -162,7 +162,7 @@ import time
 from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_releases as releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_module import GitlabModule
-from ansible_collections.koding.gitlab.plugins.module_utils._http import masked, redact
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import masked, redact
 
 HOOKS_PATH = '/hooks'
 EVENT_DEFAULTS = dict(push_events=False, tag_push_events=False, merge_requests_events=False, repository_update_events=True)

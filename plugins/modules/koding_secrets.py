@@ -131,7 +131,6 @@ import string
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
 from ansible_collections.koding.gitlab.plugins.module_utils._private_file import (
     PRIVATE_MODE,
     is_private,
@@ -140,6 +139,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils._private_file import
     stale_temporaries,
     write_private,
 )
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import SECRET_PLACEHOLDER
 
 NAME_PATTERN = re.compile(r'[a-z][a-z0-9_]{0,63}\Z')
 ALPHABET = string.ascii_letters + string.digits

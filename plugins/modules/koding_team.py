@@ -107,7 +107,8 @@ created:
   sample: false
 """
 
-from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import KodingError, team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import KodingError
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_module import KodingModule
 
 MIN_PASSWORD = 8

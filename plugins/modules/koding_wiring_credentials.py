@@ -115,9 +115,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.koding.gitlab.plugins.module_utils._host_files import read_text
-from ansible_collections.koding.gitlab.plugins.module_utils._placeholder import SECRET_PLACEHOLDER
 from ansible_collections.koding.gitlab.plugins.module_utils._private_dir import private_dir_problem
 from ansible_collections.koding.gitlab.plugins.module_utils._private_file import PRIVATE_MODE, remove_stale, stale_temporaries, write_private
+from ansible_collections.koding.gitlab.plugins.module_utils._redaction import SECRET_PLACEHOLDER
 
 FILE_MODE = PRIVATE_MODE
 DIR_MODE = 0o700

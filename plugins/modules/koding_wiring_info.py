@@ -90,8 +90,8 @@ checks:
 
 import json
 
-from ansible_collections.koding.gitlab.plugins.module_utils._http import ip_address_problem
-from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import resolve, team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._input_checks import ip_address_problem, team_slug_problem
+from ansible_collections.koding.gitlab.plugins.module_utils._koding_api import resolve
 from ansible_collections.koding.gitlab.plugins.module_utils._koding_module import KodingModule
 
 # Any event Koding has no handler for does: it is answered without touching any data.

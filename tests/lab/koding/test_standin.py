@@ -331,34 +331,34 @@ def start_with_upstream_reserved_slugs(standin):
     return standin.start('--hostname=koding.lab.test', '--host=' + HOST)
 
 
-@pytest.fixture(name='koding_api', scope='module')
-def koding_api_fixture(tmp_path_factory):
-    """The collection's _koding_api (the repository root is the collection root), where the modules and the roles'
+@pytest.fixture(name='input_checks', scope='module')
+def input_checks_fixture(tmp_path_factory):
+    """The collection's _input_checks (the repository root is the collection root), where the modules and the roles'
     input checks take the team-slug rule from."""
     tree = tmp_path_factory.mktemp('collections')
     os.makedirs(tree / 'ansible_collections' / 'koding')
     os.symlink(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), tree / 'ansible_collections' / 'koding' / 'gitlab')
     sys.path.insert(0, str(tree))
     try:
-        from ansible_collections.koding.gitlab.plugins.module_utils import _koding_api  # pylint: disable=import-outside-toplevel
+        from ansible_collections.koding.gitlab.plugins.module_utils import _input_checks  # pylint: disable=import-outside-toplevel
     finally:
         sys.path.remove(str(tree))
-    return _koding_api
+    return _input_checks
 
 
 @pytest.mark.parametrize('slug', ['Acme', 'acme-', 'ac--me', '-acme', 'ac_me', 'acme', 'my-team', 'a1'])
-def test_the_collection_refuses_the_slugs_koding_refuses(koding, koding_api, slug):
-    """The collection's slug rule (_koding_api.team_slug_problem) and the stand-in's (createteam.coffee) agree."""
+def test_the_collection_refuses_the_slugs_koding_refuses(koding, input_checks, slug):
+    """The collection's slug rule (_input_checks.team_slug_problem) and the stand-in's (createteam.coffee) agree."""
     status, body, _headers = create_team(koding, slug, 'alice')
     refused_by_koding = (status, body) == (400, 'Invalid group slug.')
-    assert refused_by_koding == bool(koding_api.team_slug_problem(slug)), (status, body)
+    assert refused_by_koding == bool(input_checks.team_slug_problem(slug)), (status, body)
     assert status in (200, 400)
 
 
-def test_the_collection_reserves_the_slugs_upstream_reserves(standin, koding_api):
+def test_the_collection_reserves_the_slugs_upstream_reserves(standin, input_checks):
     koding = start_with_upstream_reserved_slugs(standin)
-    for number, slug in enumerate(sorted(koding_api.RESERVED_SLUGS)):
-        assert koding_api.team_slug_problem(slug)
+    for number, slug in enumerate(sorted(input_checks.RESERVED_SLUGS)):
+        assert input_checks.team_slug_problem(slug)
         status, body, _headers = create_team(koding, slug, 'user%04d' % number, email='user%04d@lab.test' % number)
         assert (status, body) == (400, 'Invalid group slug.'), slug
 

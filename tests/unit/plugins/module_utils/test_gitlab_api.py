@@ -11,7 +11,7 @@ import pytest
 import requests
 import urllib3
 
-from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api
+from ansible_collections.koding.gitlab.plugins.module_utils import _gitlab_api, _gitlab_releases
 from ansible_collections.koding.gitlab.plugins.module_utils._gitlab_api import GitlabApiError, GitlabClient
 from ansible_collections.koding.gitlab.tests.unit.plugins.scripted_session import (
     ADMIN_TOKEN,
@@ -289,9 +289,9 @@ def test_non_json_answer_points_at_api_url():
 
 
 def test_parse_version():
-    assert _gitlab_api.parse_version('16.11.2-ee') == (16, 11, 2)
-    assert _gitlab_api.parse_version('11.0.6') == (11, 0, 6)
-    assert _gitlab_api.parse_version('unknown') == (0, 0, 0)
+    assert _gitlab_releases.parse_version('16.11.2-ee') == (16, 11, 2)
+    assert _gitlab_releases.parse_version('11.0.6') == (11, 0, 6)
+    assert _gitlab_releases.parse_version('unknown') == (0, 0, 0)
 
 
 def test_tls_failure_is_not_retried_and_explained():

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.koding.gitlab.plugins.module_utils import _http
+from ansible_collections.koding.gitlab.plugins.module_utils import _http, _input_checks, _redaction
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from ansible_collections.koding.gitlab.plugins.module_utils import _http
     ],
 )
 def test_good_urls(url):
-    assert _http.validate_http_url(url, 'api_url') is None
+    assert _input_checks.validate_http_url(url, 'api_url') is None
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_good_urls(url):
     ],
 )
 def test_bad_urls_name_the_option_and_never_raise(url, words):
-    error = _http.validate_http_url(url, 'api_url')
+    error = _input_checks.validate_http_url(url, 'api_url')
     assert error and 'api_url' in error
     for word in words:
         assert word in error
@@ -62,13 +62,13 @@ def test_bad_urls_name_the_option_and_never_raise(url, words):
 
 @pytest.mark.parametrize('value', [None, 17, ['https://x.test']])
 def test_non_strings_are_refused(value):
-    assert 'koding_url' in _http.validate_http_url(value, 'koding_url')
+    assert 'koding_url' in _input_checks.validate_http_url(value, 'koding_url')
 
 
 def test_userinfo_refused_where_asked_and_never_echoed():
-    error = _http.validate_http_url('https://root:s3cret@gitlab.test', 'api_url', allow_userinfo=False)
+    error = _input_checks.validate_http_url('https://root:s3cret@gitlab.test', 'api_url', allow_userinfo=False)
     assert 'api_url' in error and 'user name or password' in error and 's3cret' not in error
-    error = _http.validate_http_url('https://root:s3cret@gitlab.test:70000', 'url')
+    error = _input_checks.validate_http_url('https://root:s3cret@gitlab.test:70000', 'url')
     assert 's3cret' not in error
 
 
@@ -81,7 +81,7 @@ def test_userinfo_refused_where_asked_and_never_echoed():
     ],
 )
 def test_redact_hides_url_userinfo(text, expected):
-    assert _http.redact(text) == expected
+    assert _redaction.redact(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -95,11 +95,11 @@ def test_redact_hides_url_userinfo(text, expected):
     ],
 )
 def test_tokens(token, words):
-    error = _http.validate_token(token, 'token')
+    error = _input_checks.validate_token(token, 'token')
     assert error.startswith('Option token ')
     for word in words:
         assert word in error
-    assert _http.validate_token('glpat-abc_DEF.123', 'token') is None
+    assert _input_checks.validate_token('glpat-abc_DEF.123', 'token') is None
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_tokens(token, words):
     ],
 )
 def test_numbers(value, low, high, exclusive, bad):
-    error = _http.validate_number(value, 'timeout', low, high, exclusive_minimum=exclusive)
+    error = _input_checks.validate_number(value, 'timeout', low, high, exclusive_minimum=exclusive)
     assert bool(error) == bad
     if bad:
         assert 'timeout' in error
@@ -134,16 +134,16 @@ def test_user_agent_carries_the_collections_version():
 
 
 def test_secret_variants_cover_every_encoding_the_modules_produce():
-    variants = _http.secret_variants('p@ss word+"x"\n')
+    variants = _redaction.secret_variants('p@ss word+"x"\n')
     for form in ('p%40ss+word%2B%22x%22%0A', 'p%40ss%20word%2B%22x%22%0A', 'p@ss word+\\"x\\"\\n', 'p@ss word+"x"\\n', 'p@ss word+"x"'):
         assert form in variants, form
-    assert _http.redact('said: password=p%40ss+word%2B%22x%22%0A&x=1', variants) == 'said: password=********&x=1'
+    assert _redaction.redact('said: password=p%40ss+word%2B%22x%22%0A&x=1', variants) == 'said: password=********&x=1'
 
 
 def test_url_secrets_include_the_basic_authorization_requests_sends():
-    assert _http.url_secrets('http://user:p%40ss@koding.test') == ['user:p%40ss', 'p%40ss', 'user:p@ss', 'p@ss', 'dXNlcjpwQHNz']
-    assert _http.url_secrets('http://koding.test/a@b') == []
-    assert _http.url_secrets(None) == []
+    assert _redaction.url_secrets('http://user:p%40ss@koding.test') == ['user:p%40ss', 'p%40ss', 'user:p@ss', 'p@ss', 'dXNlcjpwQHNz']
+    assert _redaction.url_secrets('http://koding.test/a@b') == []
+    assert _redaction.url_secrets(None) == []
 
 
 def test_parse_json_refuses_deep_nesting_as_invalid_json():

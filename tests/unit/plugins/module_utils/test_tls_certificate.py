@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.koding.gitlab.plugins.filter.tls_certificate_problem import FilterModule
+from ansible_collections.koding.gitlab.plugins.module_utils import _tls_certificate
 from ansible_collections.koding.gitlab.plugins.module_utils._tls_certificate import name_matches, tls_certificate_problem
 
 NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
@@ -172,5 +173,9 @@ def test_name_matches(name, pattern, expected):
     assert name_matches(name, pattern) is expected
 
 
-def test_the_filter_is_the_function():
-    assert FilterModule().filters()['tls_certificate_problem'] is tls_certificate_problem
+def test_the_filter_gives_the_function_its_arguments_and_answer(monkeypatch):
+    """The filter loads the check only when called (cryptography would slow every task that loads the filters)."""
+    seen = []
+    monkeypatch.setattr(_tls_certificate, 'tls_certificate_problem', lambda *args, **kwargs: seen.append((args, kwargs)) or 'answer')
+    assert FilterModule().filters()['tls_certificate_problem']('pem', key='key', names=['a']) == 'answer'
+    assert seen == [(('pem',), {'key': 'key', 'names': ['a']})]

@@ -19,7 +19,7 @@ import types
 import pytest
 import requests
 
-from ansible_collections.koding.gitlab.plugins.module_utils import _http, _koding_api, _koding_module
+from ansible_collections.koding.gitlab.plugins.module_utils import _http, _koding_api, _koding_module, _redaction
 from ansible_collections.koding.gitlab.plugins.modules import aws_instance_type_info, koding_team, koding_wiring_credentials, koding_wiring_info
 from ansible_collections.koding.gitlab.tests.unit.plugins.local_server import Answer, local_server
 from ansible_collections.koding.gitlab.tests.unit.plugins.module_harness import run_main
@@ -34,7 +34,7 @@ NO_REQUESTS = types.SimpleNamespace(Session=None)
 def assert_no_secret(result, *secrets):
     shown = json.dumps(result)
     for secret in secrets:
-        for variant in _http.secret_variants(secret):
+        for variant in _redaction.secret_variants(secret):
             assert variant not in shown, variant
 
 
@@ -75,7 +75,7 @@ def test_password_in_the_url_is_never_echoed():
         result = run_team(dict(url=url), expect_fail=True)
     assert 'HTTP 500' in result['msg']
     assert_no_secret(result, URL_PASSWORD, 'admin:' + URL_PASSWORD)
-    assert _http.url_secrets(url)[-1] not in json.dumps(result)  # the Basic authorization requests sent
+    assert _redaction.url_secrets(url)[-1] not in json.dumps(result)  # the Basic authorization requests sent
 
 
 def test_an_unreachable_url_with_a_password_is_not_echoed():

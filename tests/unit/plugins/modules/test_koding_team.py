@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 import requests
 
-from ansible_collections.koding.gitlab.plugins.module_utils import _koding_api
+from ansible_collections.koding.gitlab.plugins.module_utils import _input_checks, _koding_api
 from ansible_collections.koding.gitlab.plugins.modules import koding_team
 from ansible_collections.koding.gitlab.tests.unit.plugins.koding_standin import closed_port, koding_standin
 from ansible_collections.koding.gitlab.tests.unit.plugins.local_server import Answer, local_server
@@ -175,7 +175,7 @@ def test_reserved_slugs_follow_upstream_list():
         pytest.skip(message)
     with open(path, encoding='utf-8') as source:
         upstream = set(re.findall(r"^\s*'([^']+)'\s*$", source.read(), re.MULTILINE))
-    assert upstream and _koding_api.RESERVED_SLUGS == upstream
+    assert upstream and _input_checks.RESERVED_SLUGS == upstream
 
 
 def test_no_diff_outside_diff_mode(koding):
