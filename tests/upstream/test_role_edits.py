@@ -20,8 +20,8 @@ EDITED = ROLE_EDITED_FILES
 
 @pytest.fixture(name='overlays', scope='module')
 def overlays_fixture(upstream_dir, tmp_path_factory):
-    if not os.path.exists(os.path.join(REPO_ROOT, 'roles', 'koding', 'templates', 'overlays.json.j2')):
-        pytest.skip('the koding role has no edits of upstream files (roles/koding/templates/overlays.json.j2)')
+    if not os.path.exists(os.path.join(REPO_ROOT, 'plugins', 'filter', 'koding_edited_copies.py')):
+        pytest.skip('the collection has no koding_edited_copies filter (plugins/filter/koding_edited_copies.py)')
     directory = str(tmp_path_factory.mktemp('overlays'))
     sources = {}
     for path in EDITED:
