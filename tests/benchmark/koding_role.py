@@ -332,7 +332,10 @@ How to read it:
   - the collection's filters load no HTTP client: Ansible loads every filter file of the collection in each task
     that uses one of its filters, and loading requests cost about a tenth of a second in each;
   - steps with nothing to do are skipped as one include (the edited copies, the engine's options, provisioning
-    without a `provision_aws` section);
+    without a `provision_aws` section), and the input check and the wait for a new host run on the group
+    `koding_provisioned`, which has no host without that section;
+  - the koding role makes its edited copies of Koding's files with a filter (`koding_edited_copies`) rather than a
+    template, which copied every variable;
   - the collection's modules run inside the worker process Ansible starts for each task wherever the task runs on
     the controller: the three GitLab modules always, and the host's probes, credentials read and team check here,
     because the lab's Koding host is the controller itself (a local connection). On a Koding host reached over SSH
